@@ -1,0 +1,163 @@
+"""Check the answers before anything is generated, and refuse bad ones in one line.
+
+Each check returns an error sentence or None. The first error is printed as
+``ERROR: <what is wrong>. <how to fix it>.`` and the bake stops with exit code 1.
+The answers are read as data, never pasted into code, so any text is safe here.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import re
+import shutil
+import sys
+from pathlib import Path
+
+ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
+
+SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+PACKAGE = re.compile(r"^[a-z][a-z0-9_]*$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+# Modules the generated project imports: a package with one of these names would shadow them.
+TAKEN_NAMES = {
+    "dvc", "dvclive", "fsspec", "joblib", "matplotlib", "numpy", "pandas",
+    "pyarrow", "pytest", "sklearn", "xgboost", "yaml", "tests", "src",
+}  # fmt: skip
+URL_SCHEMES = {
+    "s3": "s3://",
+    "gs": "gs://",
+    "azure": "azure://",
+    "gdrive": "gdrive://",
+    "ssh": "ssh://",
+}
+CHOICES = {
+    "python_version": ["3.11", "3.12", "3.13"],
+    "model": ["xgboost", "random_forest", "logistic_regression"],
+    "dvc_remote": ["local", "s3", "gs", "azure", "gdrive", "ssh", "none"],
+    "ci": ["github", "gitlab", "both", "none"],
+}
+
+
+def check_one_line(answers: dict) -> str | None:
+    """Free-text answers must be a single line: they land in TOML, YAML and commit messages."""
+    for key in ("project_name", "description", "author", "author_email", "dvc_remote_url"):
+        value = str(answers.get(key, ""))
+        if "\n" in value or "\r" in value:
+            return f"{key} spans several lines. Give it on one line"
+    if not str(answers["project_name"]).strip():
+        return "project_name is empty. Give the project a name, e.g. 'Fraud Detection'"
+    return None
+
+
+def check_slug(answers: dict) -> str | None:
+    """The slug names the folder and the repository."""
+    slug = answers["project_slug"]
+    if not SLUG.match(slug):
+        return (
+            f"project_slug {slug!r} is not valid. Use lowercase letters, digits and single "
+            "hyphens, starting with a letter, e.g. 'fraud-detection'"
+        )
+    return None
+
+
+def check_package(answers: dict) -> str | None:
+    """The package name must import, and must not shadow a module the project uses."""
+    name = answers["package_name"]
+    if not PACKAGE.match(name) or not name.isidentifier():
+        return (
+            f"package_name {name!r} is not a valid Python package name. Use lowercase letters, "
+            "digits and underscores, starting with a letter, e.g. 'fraud_detection'"
+        )
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        return f"package_name {name!r} is a Python keyword. Choose another name"
+    if name in TAKEN_NAMES or name in sys.stdlib_module_names:
+        return (
+            f"package_name {name!r} would shadow the module of the same name. "
+            "Choose a more specific name, e.g. 'fraud_detection'"
+        )
+    return None
+
+
+def check_choices(answers: dict) -> str | None:
+    """Choice answers given on the command line must still be one of the choices."""
+    for key, allowed in CHOICES.items():
+        if str(answers[key]) not in allowed:
+            return f"{key} {answers[key]!r} is not one of {', '.join(allowed)}. Pick one of them"
+    return None
+
+
+def check_email(answers: dict) -> str | None:
+    """The email goes into pyproject.toml and the first commit."""
+    if not EMAIL.match(str(answers["author_email"])):
+        return f"author_email {answers['author_email']!r} is not an email address. Give one like 'you@example.com'"
+    return None
+
+
+def check_remote_url(answers: dict) -> str | None:
+    """The remote URL must fit the remote kind."""
+    kind, url = answers["dvc_remote"], str(answers["dvc_remote_url"]).strip()
+    if kind == "none":
+        if url:
+            return "dvc_remote_url is set but dvc_remote is 'none'. Leave the URL empty or pick a remote kind"
+        return None
+    if not url:
+        return f"dvc_remote_url is empty for a {kind} remote. Give its URL, or choose dvc_remote 'none'"
+    if kind == "local":
+        if "://" in url:
+            return (
+                f"dvc_remote_url {url!r} is not a folder path, but dvc_remote is 'local'. "
+                "Give a path such as '../my-dvc-storage', or choose the remote kind of that URL"
+            )
+        project = Path.cwd().resolve()
+        folder = (project / Path(url).expanduser()).resolve()
+        if folder == project or project in folder.parents:
+            return (
+                f"the local DVC remote {url!r} lies inside the project. "
+                "Give a folder outside it, e.g. '../my-dvc-storage'"
+            )
+        return None
+    scheme = URL_SCHEMES[kind]
+    if not url.startswith(scheme) or len(url) == len(scheme):
+        return f"dvc_remote_url {url!r} does not fit a {kind} remote. Give a URL like '{scheme}your-bucket/path'"
+    return None
+
+
+def check_git(answers: dict) -> str | None:
+    """A first commit needs git."""
+    if answers["git_init"] in (True, "yes", "y", "true", "True") and shutil.which("git") is None:
+        return "git_init is yes but git is not installed. Install git, or answer git_init=no"
+    return None
+
+
+CHECKS = (
+    check_one_line,
+    check_slug,
+    check_package,
+    check_choices,
+    check_email,
+    check_remote_url,
+    check_git,
+)
+
+
+def first_error(answers: dict) -> str | None:
+    """Run every check in order and return the first error, if any."""
+    for check in CHECKS:
+        error = check(answers)
+        if error:
+            return error
+    return None
+
+
+def main() -> int:
+    """Validate the rendered answers; print one line and return 1 on a bad one."""
+    error = first_error(json.loads(ANSWERS_JSON))
+    if error:
+        print(f"ERROR: {error}.", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

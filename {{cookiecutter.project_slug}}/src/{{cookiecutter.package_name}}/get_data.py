@@ -1,0 +1,120 @@
+"""Stage get_data: make a synthetic, fraud-like data set, or read one from a file or URL.
+
+Writes data/raw.parquet: the source's feature columns as they are (text and missing
+values included; prepare handles them) and the label as `is_fraud`, 1 for fraud.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import params as p
+from .cli import UserError, run
+from .dataset import TARGET, write_table
+from .paths import RAW_DATA
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+log = logging.getLogger(__name__)
+
+SOURCE_FORMATS = (".csv", ".csv.gz", ".parquet", ".pq")
+
+
+def make_synthetic(n_samples: int, n_features: int, positive_rate: float, seed: int) -> pa.Table:
+    """Make an imbalanced binary data set: about ``positive_rate`` of the rows are fraud."""
+    import pyarrow as pa
+    from sklearn.datasets import make_classification
+
+    informative = max(1, n_features // 2)
+    features, labels = make_classification(
+        n_samples=n_samples,
+        n_features=n_features,
+        n_informative=informative,
+        n_redundant=min(2, n_features - informative),
+        n_clusters_per_class=2 if informative >= 2 else 1,
+        weights=[1 - positive_rate],
+        class_sep=0.8,
+        random_state=seed,
+    )
+    columns = {f"feature_{i:02d}": features[:, i].astype(np.float32) for i in range(n_features)}
+    columns[TARGET] = labels.astype(np.int8)
+    return pa.table(columns)
+
+
+def read_source(source: str) -> pd.DataFrame:
+    """Read a CSV or Parquet file from a local path or any fsspec URL (s3://, https://, ...)."""
+    import pandas as pd
+
+    name = source.lower().split("?")[0]
+    if not name.endswith(SOURCE_FORMATS):
+        raise UserError(
+            f"get_data.source {source!r} is neither CSV nor Parquet. "
+            f"Give a file ending in {', '.join(SOURCE_FORMATS)}"
+        )
+    try:
+        if name.endswith((".parquet", ".pq")):
+            return pd.read_parquet(source)
+        return pd.read_csv(source)
+    except FileNotFoundError:
+        raise UserError(f"get_data.source {source!r} does not exist. Give an existing path or URL") from None
+    except pd.errors.EmptyDataError:
+        raise UserError(f"get_data.source {source!r} is empty. Give a file with a header and rows") from None
+
+
+def label_rows(frame: pd.DataFrame, label_column: str, positive_label: Any) -> pa.Table:
+    """Replace ``label_column`` by `is_fraud` (1 where it equals ``positive_label``) as Arrow."""
+    import pyarrow as pa
+
+    if label_column not in frame.columns:
+        raise UserError(
+            f"get_data.label_column {label_column!r} is not a column of the source "
+            f"(it has {', '.join(map(str, frame.columns[:10]))}). Name the label column"
+        )
+    if label_column != TARGET and TARGET in frame.columns:
+        raise UserError(f"the source already has a column {TARGET!r}. Use it as get_data.label_column, or rename it")
+    labels = frame[label_column].astype(str) == str(positive_label)
+    if not labels.any():
+        raise UserError(
+            f"get_data.positive_label {positive_label!r} never occurs in column {label_column!r}. "
+            "Give the value that marks fraud"
+        )
+    features = frame.drop(columns=[label_column])
+    for name in features.columns[features.dtypes == object]:
+        features[name] = features[name].astype("string")
+    table = pa.Table.from_pandas(features, preserve_index=False)
+    return table.append_column(TARGET, pa.array(labels.to_numpy(np.int8)))
+
+
+def main() -> None:
+    """Read the get_data parameters, get the data, write data/raw.parquet."""
+    params = p.load()
+    seed = p.get(params, "base.seed", "a whole number", p.is_int)
+    source = p.text(params, "get_data.source")
+    if source:
+        label_column = p.text(params, "get_data.label_column")
+        positive_label = p.get(
+            params, "get_data.positive_label", "a number or a text", lambda v: isinstance(v, int | float | str)
+        )
+        table = label_rows(read_source(source), label_column, positive_label)
+    else:
+        table = make_synthetic(
+            n_samples=p.positive_int(params, "get_data.n_samples"),
+            n_features=p.positive_int(params, "get_data.n_features"),
+            positive_rate=p.fraction(params, "get_data.positive_rate"),
+            seed=seed,
+        )
+    write_table(table, RAW_DATA)
+    positives = int(np.asarray(table.column(TARGET)).sum())
+    log.info(
+        "wrote %s: %d rows, %d features, %.2f%% fraud",
+        RAW_DATA, table.num_rows, table.num_columns - 1, 100 * positives / max(table.num_rows, 1),
+    )
+
+
+if __name__ == "__main__":
+    run(main)

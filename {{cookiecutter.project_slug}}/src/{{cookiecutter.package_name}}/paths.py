@@ -1,0 +1,18 @@
+"""Where every file of the pipeline lives; dvc.yaml names the same paths.
+
+Paths are relative to the project root, where DVC runs each stage.
+"""
+
+from pathlib import Path
+
+PARAMS = Path("params.yaml")
+
+RAW_DATA = Path("data/raw.parquet")
+PREPARED_DIR = Path("data/prepared")
+TRAIN_DATA = PREPARED_DIR / "train.parquet"
+TEST_DATA = PREPARED_DIR / "test.parquet"
+
+MODEL = Path("models/model.joblib")
+
+TRAIN_LIVE_DIR = Path("dvclive/train")
+EVALUATE_LIVE_DIR = Path("dvclive/evaluate")

@@ -1,0 +1,64 @@
+"""Stage train: fit the model named by train.model on the training set and save it.
+
+Writes models/model.joblib and, through dvclive, dvclive/train/ (for XGBoost, the
+log loss and average precision of every boosting round, measured on the training rows).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+
+from . import models
+from . import params as p
+from .cli import UserError, run
+from .dataset import dump_atomic, read_features
+from .paths import MODEL, TRAIN_DATA, TRAIN_LIVE_DIR
+
+log = logging.getLogger(__name__)
+
+
+def fit(name: str, settings: dict[str, Any], seed: int, features: np.ndarray, labels: np.ndarray, live: Any = None) -> Any:
+    """Build the model ``name`` with ``settings`` and fit it; XGBoost logs each round to ``live``."""
+    try:
+        model = models.build(name, settings, seed)
+    except TypeError as error:
+        raise UserError(f"train.{name} has a setting the model does not take ({error}). Remove or rename it") from None
+    try:
+        if name == "xgboost" and live is not None:
+            from dvclive.xgb import DVCLiveCallback
+
+            model.set_params(callbacks=[DVCLiveCallback(live=live)])
+            # The training matrix itself as eval set costs no extra memory in XGBoost.
+            model.fit(features, labels, eval_set=[(features, labels)], verbose=False)
+            # The callback holds the logger: keep it out of the saved model. (set_params would
+            # also push the change into the fitted booster, which breaks saving it.)
+            model.callbacks = None
+        else:
+            model.fit(features, labels)
+    except ValueError as error:  # scikit-learn's and XGBoost's parameter checks
+        raise UserError(f"train.{name} is not accepted: {str(error).splitlines()[0]}. Fix it in params.yaml") from None
+    return model
+
+
+def main() -> None:
+    """Read the train parameters and training set, fit, save the model and the training log."""
+    from dvclive import Live
+
+    params = p.load()
+    seed = p.get(params, "base.seed", "a whole number", p.is_int)
+    name = p.choice(params, "train.model", list(models.MODELS))
+    settings = p.section(params, f"train.{name}")
+
+    features, labels, _ = read_features(TRAIN_DATA)
+    with Live(str(TRAIN_LIVE_DIR), dvcyaml=False, save_dvc_exp=False) as live:
+        model = fit(name, settings, seed, features, labels, live)
+        live.log_metric("train_rows", int(len(labels)), plot=False)
+    dump_atomic(model, MODEL)
+    log.info("trained %s on %d rows x %d features, saved %s", name, *features.shape, MODEL)
+
+
+if __name__ == "__main__":
+    run(main)
