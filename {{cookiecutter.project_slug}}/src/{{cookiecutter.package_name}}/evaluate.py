@@ -19,6 +19,7 @@ from .cli import run
 from .dataset import read_features
 from .models import feature_importance
 from .paths import EVALUATE_LIVE_DIR, MODEL, TEST_DATA
+from .tracking import start_live
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -71,7 +72,6 @@ def importance_figure(names: list[str], importances: np.ndarray, top: int = 20) 
 def main() -> None:
     """Score the model on the test set, log metrics and plots with dvclive."""
     import joblib
-    from dvclive import Live
 
     params = p.load()
     threshold = p.fraction(params, "evaluate.threshold")
@@ -82,14 +82,16 @@ def main() -> None:
     predicted = (probabilities >= threshold).astype(np.int8)
     metrics = score(labels, probabilities, threshold)
 
-    with Live(str(EVALUATE_LIVE_DIR), dvcyaml=False, save_dvc_exp=False) as live:
+    with start_live(EVALUATE_LIVE_DIR) as live:
         for name, value in metrics.items():
             live.log_metric(name, value, plot=False)
         live.log_sklearn_plot("roc", labels, probabilities, drop_intermediate=True)
         live.log_sklearn_plot("precision_recall", labels, probabilities, drop_intermediate=True)
         live.log_sklearn_plot("confusion_matrix", labels, predicted)
         live.log_image("confusion_matrix.png", confusion_figure(labels, predicted))
-        live.log_image("feature_importance.png", importance_figure(names, feature_importance(model)))
+        live.log_image(
+            "feature_importance.png", importance_figure(names, feature_importance(model))
+        )
     log.info("test set: %s", ", ".join(f"{k}={v:.4f}" for k, v in metrics.items()))
 
 

@@ -61,9 +61,13 @@ def read_source(source: str) -> pd.DataFrame:
             return pd.read_parquet(source)
         return pd.read_csv(source)
     except FileNotFoundError:
-        raise UserError(f"get_data.source {source!r} does not exist. Give an existing path or URL") from None
+        raise UserError(
+            f"get_data.source {source!r} does not exist. Give an existing path or URL"
+        ) from None
     except pd.errors.EmptyDataError:
-        raise UserError(f"get_data.source {source!r} is empty. Give a file with a header and rows") from None
+        raise UserError(
+            f"get_data.source {source!r} is empty. Give a file with a header and rows"
+        ) from None
 
 
 def label_rows(frame: pd.DataFrame, label_column: str, positive_label: Any) -> pa.Table:
@@ -76,7 +80,10 @@ def label_rows(frame: pd.DataFrame, label_column: str, positive_label: Any) -> p
             f"(it has {', '.join(map(str, frame.columns[:10]))}). Name the label column"
         )
     if label_column != TARGET and TARGET in frame.columns:
-        raise UserError(f"the source already has a column {TARGET!r}. Use it as get_data.label_column, or rename it")
+        raise UserError(
+            f"the source already has a column {TARGET!r}. "
+            "Use it as get_data.label_column, or rename it"
+        )
     labels = frame[label_column].astype(str) == str(positive_label)
     if not labels.any():
         raise UserError(
@@ -84,7 +91,7 @@ def label_rows(frame: pd.DataFrame, label_column: str, positive_label: Any) -> p
             "Give the value that marks fraud"
         )
     features = frame.drop(columns=[label_column])
-    for name in features.columns[features.dtypes == object]:
+    for name in features.select_dtypes(include="object").columns:
         features[name] = features[name].astype("string")
     table = pa.Table.from_pandas(features, preserve_index=False)
     return table.append_column(TARGET, pa.array(labels.to_numpy(np.int8)))
@@ -98,7 +105,10 @@ def main() -> None:
     if source:
         label_column = p.text(params, "get_data.label_column")
         positive_label = p.get(
-            params, "get_data.positive_label", "a number or a text", lambda v: isinstance(v, int | float | str)
+            params,
+            "get_data.positive_label",
+            "a number or a text",
+            lambda v: isinstance(v, int | float | str),
         )
         table = label_rows(read_source(source), label_column, positive_label)
     else:
@@ -112,7 +122,10 @@ def main() -> None:
     positives = int(np.asarray(table.column(TARGET)).sum())
     log.info(
         "wrote %s: %d rows, %d features, %.2f%% fraud",
-        RAW_DATA, table.num_rows, table.num_columns - 1, 100 * positives / max(table.num_rows, 1),
+        RAW_DATA,
+        table.num_rows,
+        table.num_columns - 1,
+        100 * positives / max(table.num_rows, 1),
     )
 
 

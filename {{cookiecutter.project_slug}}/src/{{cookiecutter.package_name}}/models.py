@@ -35,7 +35,7 @@ def build(name: str, settings: dict[str, Any], seed: int) -> Any:
 
 
 def feature_importance(model: Any) -> np.ndarray:
-    """How much each feature weighs in ``model``: tree importances, or |coefficient| of a linear model."""
+    """How much each feature weighs: tree importances, or |coefficient| of a linear model."""
     final = model.steps[-1][1] if hasattr(model, "steps") else model
     if hasattr(final, "feature_importances_"):
         return np.asarray(final.feature_importances_, dtype=np.float64)

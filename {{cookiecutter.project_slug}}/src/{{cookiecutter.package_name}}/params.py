@@ -17,7 +17,9 @@ def load(path: Path = PARAMS) -> dict:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UserError(f"{path} not found. Run the stage from the project root, where dvc.yaml is") from None
+        raise UserError(
+            f"{path} not found. Run the stage from the project root, where dvc.yaml is"
+        ) from None
     except yaml.YAMLError as error:
         where = getattr(error, "problem_mark", None)
         line = f" at line {where.line + 1}" if where else ""
@@ -38,7 +40,9 @@ def get(params: dict, key: str, expect: str, valid: Callable[[Any], bool]) -> An
             raise UserError(f"params.yaml has no {key}. Add it: it must be {expect}")
         node = node[part]
     if not valid(node):
-        raise UserError(f"{key} in params.yaml must be {expect}, not {node!r}. Change it in params.yaml")
+        raise UserError(
+            f"{key} in params.yaml must be {expect}, not {node!r}. Change it in params.yaml"
+        )
     return node
 
 
@@ -64,7 +68,9 @@ def fraction(params: dict, key: str) -> float:
 
 def text(params: dict, key: str) -> str:
     """A string (possibly empty)."""
-    return get(params, key, "a text (in quotes if it looks like a number)", lambda v: isinstance(v, str))
+    return get(
+        params, key, "a text (in quotes if it looks like a number)", lambda v: isinstance(v, str)
+    )
 
 
 def choice(params: dict, key: str, options: list[str]) -> str:

@@ -22,18 +22,24 @@ from .paths import RAW_DATA, TEST_DATA, TRAIN_DATA
 log = logging.getLogger(__name__)
 
 
-def stratified_split(labels: np.ndarray, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def stratified_split(
+    labels: np.ndarray, test_size: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Return sorted (train, test) row indices with each class split in the same proportion."""
     classes = np.unique(labels)
     if len(classes) < 2:
-        raise UserError(f"every row has label {classes[0] if len(classes) else None}: fraud and legit rows are both needed. Check get_data.positive_label")
+        raise UserError(
+            f"every row has label {classes[0] if len(classes) else None}: fraud and legit rows "
+            "are both needed. Check get_data.positive_label"
+        )
     rng = np.random.default_rng(seed)
     train_parts, test_parts = [], []
     for value in classes:
         rows = np.flatnonzero(labels == value)
         if len(rows) < 2:
             raise UserError(
-                f"only {len(rows)} row has label {value}: at least 2 are needed to split. Give more data"
+                f"only {len(rows)} row has label {value}: at least 2 are needed to split. "
+                "Give more data"
             )
         rng.shuffle(rows)
         n_test = min(max(1, round(len(rows) * test_size)), len(rows) - 1)
@@ -52,7 +58,9 @@ def encode(train: pa.Table, test: pa.Table, max_categories: int) -> tuple[pa.Tab
         kind = train.schema.field(name).type
         if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
             column = train.column(name).cast(pa.float32())
-            if column.null_count == len(column) or bool(pc.all(pc.is_nan(column.fill_null(np.nan))).as_py()):
+            if column.null_count == len(column) or bool(
+                pc.all(pc.is_nan(column.fill_null(np.nan))).as_py()
+            ):
                 log.warning("dropped column %r: it has no values in the training rows", name)
                 continue
             median = pc.approximate_median(column).as_py()
@@ -65,7 +73,9 @@ def encode(train: pa.Table, test: pa.Table, max_categories: int) -> tuple[pa.Tab
             for item in counts[:max_categories]:
                 value = item["values"]
                 train_columns[f"{name}={value}"] = is_value(column, value)
-                test_columns[f"{name}={value}"] = is_value(test.column(name).cast(pa.string()), value)
+                test_columns[f"{name}={value}"] = is_value(
+                    test.column(name).cast(pa.string()), value
+                )
     train_columns[TARGET] = train.column(TARGET)
     test_columns[TARGET] = test.column(TARGET)
     return pa.table(train_columns), pa.table(test_columns)
@@ -96,7 +106,12 @@ def main() -> None:
         raise UserError(f"{RAW_DATA} has no usable feature column. Check get_data.source")
     write_table(train, TRAIN_DATA)
     write_table(test, TEST_DATA)
-    log.info("wrote %d training and %d test rows, %d features", train.num_rows, test.num_rows, train.num_columns - 1)
+    log.info(
+        "wrote %d training and %d test rows, %d features",
+        train.num_rows,
+        test.num_rows,
+        train.num_columns - 1,
+    )
 
 
 if __name__ == "__main__":

@@ -16,16 +16,27 @@ from . import params as p
 from .cli import UserError, run
 from .dataset import dump_atomic, read_features
 from .paths import MODEL, TRAIN_DATA, TRAIN_LIVE_DIR
+from .tracking import start_live
 
 log = logging.getLogger(__name__)
 
 
-def fit(name: str, settings: dict[str, Any], seed: int, features: np.ndarray, labels: np.ndarray, live: Any = None) -> Any:
-    """Build the model ``name`` with ``settings`` and fit it; XGBoost logs each round to ``live``."""
+def fit(
+    name: str,
+    settings: dict[str, Any],
+    seed: int,
+    features: np.ndarray,
+    labels: np.ndarray,
+    *,
+    live: Any = None,
+) -> Any:
+    """Build the model ``name`` with ``settings`` and fit it; XGBoost logs rounds to ``live``."""
     try:
         model = models.build(name, settings, seed)
     except TypeError as error:
-        raise UserError(f"train.{name} has a setting the model does not take ({error}). Remove or rename it") from None
+        raise UserError(
+            f"train.{name} has a setting the model does not take ({error}). Remove or rename it"
+        ) from None
     try:
         if name == "xgboost" and live is not None:
             from dvclive.xgb import DVCLiveCallback
@@ -39,23 +50,23 @@ def fit(name: str, settings: dict[str, Any], seed: int, features: np.ndarray, la
         else:
             model.fit(features, labels)
     except ValueError as error:  # scikit-learn's and XGBoost's parameter checks
-        raise UserError(f"train.{name} is not accepted: {str(error).splitlines()[0]}. Fix it in params.yaml") from None
+        raise UserError(
+            f"train.{name} is not accepted: {str(error).splitlines()[0]}. Fix it in params.yaml"
+        ) from None
     return model
 
 
 def main() -> None:
     """Read the train parameters and training set, fit, save the model and the training log."""
-    from dvclive import Live
-
     params = p.load()
     seed = p.get(params, "base.seed", "a whole number", p.is_int)
     name = p.choice(params, "train.model", list(models.MODELS))
     settings = p.section(params, f"train.{name}")
 
     features, labels, _ = read_features(TRAIN_DATA)
-    with Live(str(TRAIN_LIVE_DIR), dvcyaml=False, save_dvc_exp=False) as live:
-        model = fit(name, settings, seed, features, labels, live)
-        live.log_metric("train_rows", int(len(labels)), plot=False)
+    with start_live(TRAIN_LIVE_DIR) as live:
+        model = fit(name, settings, seed, features, labels, live=live)
+        live.log_metric("train_rows", len(labels), plot=False)
     dump_atomic(model, MODEL)
     log.info("trained %s on %d rows x %d features, saved %s", name, *features.shape, MODEL)
 
