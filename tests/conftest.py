@@ -1,0 +1,102 @@
+"""Helpers shared by the template's tests: bake a project, run commands in it, the option matrix."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from cookiecutter.main import cookiecutter
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+OPTIONS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
+
+# Commits made by the tests need an identity, whatever the machine's git config says.
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Template Tests",
+    "GIT_AUTHOR_EMAIL": "tests@example.com",
+    "GIT_COMMITTER_NAME": "Template Tests",
+    "GIT_COMMITTER_EMAIL": "tests@example.com",
+}
+
+
+def choices() -> dict[str, list]:
+    """Every multiple-choice option of cookiecutter.json with its values (yes/no ones included)."""
+    found = {}
+    for key, value in OPTIONS.items():
+        if key.startswith("_"):
+            continue
+        if isinstance(value, list):
+            found[key] = value
+        elif isinstance(value, bool):
+            found[key] = [value, not value]
+    return found
+
+
+def option_matrix() -> list[dict]:
+    """Bakes that together give every value of every option at least once (values rotated)."""
+    options = choices()
+    rounds = max(len(values) for values in options.values())
+    return [
+        {key: values[i % len(values)] for key, values in options.items()} for i in range(rounds)
+    ]
+
+
+def matrix_id(answers: dict) -> str:
+    """A readable test id such as ``model:xgboost-dvc_remote:local-ci:github``."""
+    def show(value: object) -> str:
+        return {True: "yes", False: "no"}.get(value, str(value)) if isinstance(value, bool) else str(value)
+
+    return "-".join(f"{key}:{show(value)}" for key, value in answers.items())
+
+
+def bake(output_dir: Path, **answers) -> Path:
+    """Bake the template with ``answers`` (defaults for the rest) and return the project folder."""
+    path = cookiecutter(str(TEMPLATE), no_input=True, extra_context=answers, output_dir=str(output_dir))
+    return Path(path)
+
+
+def project_env(project: Path) -> dict[str, str]:
+    """Environment for commands in a baked project: this venv's tools, its package importable."""
+    return {
+        **os.environ,
+        **GIT_IDENTITY,
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+        "PYTHONPATH": str(project / "src"),
+        "DVC_NO_ANALYTICS": "1",
+    }
+
+
+def run(project: Path, *command: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run ``command`` in ``project``; on failure show its output in the test report."""
+    result = subprocess.run(
+        command, cwd=project, env=project_env(project), capture_output=True, text=True
+    )
+    if check and result.returncode != 0:
+        pytest.fail(
+            f"{' '.join(command)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+def stages_run(output: str) -> list[str]:
+    """The stages that `dvc repro` / `dvc exp run` output says it ran, in order."""
+    return [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage '")]
+
+
+def set_params(project: Path, **values: object) -> None:
+    """Set params.yaml keys given with ``__`` for dots, e.g. ``get_data__n_samples=2000``."""
+    path = project / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    for dotted, value in values.items():
+        *sections, key = dotted.split("__")
+        node = params
+        for section in sections:
+            node = node[section]
+        assert key in node, f"{dotted} is not in params.yaml"
+        node[key] = value
+    path.write_text(yaml.safe_dump(params, sort_keys=False))

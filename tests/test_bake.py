@@ -1,0 +1,191 @@
+"""Every value of every option bakes into a complete project that passes its own checks."""
+
+from __future__ import annotations
+
+import configparser
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import bake, matrix_id, option_matrix, run
+
+MATRIX = option_matrix()
+STAGES = ["get_data", "prepare", "train", "evaluate"]
+EXTRAS = {"local": None, "none": None, "s3": "s3", "gs": "gs", "azure": "azure", "gdrive": "gdrive", "ssh": "ssh"}
+
+
+def expected_tree(package: str) -> set[str]:
+    """The files every bake must hold, and no others (git's own folder aside)."""
+    modules = ["__init__", "cli", "dataset", "evaluate", "get_data", "models", "params", "paths", "prepare", "tracking", "train"]
+    tests = ["conftest", "test_evaluate", "test_get_data", "test_params", "test_pipeline", "test_prepare", "test_train"]
+    return {
+        ".cookiecutter.json", ".dvc/.gitignore", ".dvc/config", ".dvcignore", ".gitignore",
+        "README.md", "dvc.yaml", "params.yaml", "pyproject.toml",
+        *(f"src/{package}/{name}.py" for name in modules),
+        *(f"tests/{name}.py" for name in tests),
+    }  # fmt: skip
+
+
+def files_of(project: Path) -> set[str]:
+    """Every file in ``project`` outside .git, as posix paths relative to it."""
+    return {
+        path.relative_to(project).as_posix()
+        for path in project.rglob("*")
+        if path.is_file() and ".git" not in path.relative_to(project).parts
+    }
+
+
+@pytest.fixture(scope="module", params=MATRIX, ids=[matrix_id(a) for a in MATRIX])
+def baked(request, tmp_path_factory):
+    """One project per row of the option matrix, with the answers that made it."""
+    answers = request.param
+    return bake(tmp_path_factory.mktemp("bake"), **answers), answers
+
+
+def test_file_tree_is_exact(baked):
+    """The bake holds exactly the expected files."""
+    project, _ = baked
+    assert files_of(project) == expected_tree("fraud_detection")
+
+
+def test_no_template_syntax_is_left(baked):
+    """No `{{ cookiecutter... }}`, `{%` or `%}` survives in any file."""
+    project, _ = baked
+    leftover = re.compile(r"\{\{\s*cookiecutter|\{%|%\}|\{#")
+    for name in files_of(project):
+        text = (project / name).read_text(encoding="utf-8")
+        assert not leftover.search(text), f"template syntax left in {name}"
+
+
+def test_answers_are_kept(baked):
+    """.cookiecutter.json holds the answers in replay format, machine paths left out."""
+    project, answers = baked
+    kept = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]
+    for key, value in answers.items():
+        assert kept[key] == value
+    assert kept["project_slug"] == "fraud-detection"
+    assert not any(key in kept for key in ("_output_dir", "_repo_dir", "_checkout"))
+
+
+def test_dvc_yaml_has_the_four_stages(baked):
+    """dvc.yaml runs each stage's module, with its module in deps and its params named."""
+    project, _ = baked
+    pipeline = yaml.safe_load((project / "dvc.yaml").read_text())
+    assert list(pipeline["stages"]) == STAGES
+    for name, stage in pipeline["stages"].items():
+        assert stage["cmd"] == f"python -m fraud_detection.{name}"
+        assert f"${{pkg}}/{name}.py" in stage["deps"]
+        assert stage["params"]
+        assert stage["outs"]
+    assert pipeline["vars"] == [{"pkg": "src/fraud_detection"}]
+    assert set(pipeline["metrics"]) == {"dvclive/evaluate/metrics.json", "dvclive/train/metrics.json"}
+
+
+def test_params_follow_the_answers(baked):
+    """params.yaml has a section per stage and trains the chosen model."""
+    project, answers = baked
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    assert set(STAGES) <= set(params)
+    assert params["train"]["model"] == answers["model"]
+    assert params["get_data"]["n_samples"] > 0
+    assert {"xgboost", "random_forest", "logistic_regression"} <= set(params["train"])
+
+
+def test_pyproject_names_the_remote_extra(baked):
+    """pyproject.toml parses, requires the chosen Python, and DVC with the remote's extra."""
+    project, answers = baked
+    meta = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    assert meta["requires-python"] == f">={answers['python_version']}"
+    dvc = next(dep for dep in meta["dependencies"] if dep.startswith("dvc") and not dep.startswith("dvclive"))
+    extra = EXTRAS[answers["dvc_remote"]]
+    assert dvc.startswith(f"dvc[{extra}]>=" if extra else "dvc>=")
+
+
+def test_dvc_config_holds_the_remote(baked):
+    """.dvc/config sets the chosen remote as default, a local one as an absolute path."""
+    project, answers = baked
+    config = configparser.ConfigParser()
+    config.read_string((project / ".dvc/config").read_text())
+    if answers["dvc_remote"] == "none":
+        assert "remote" not in config["core"]
+        return
+    assert config["core"]["remote"] == "storage"
+    url = config['\'remote "storage"\'']["url"]
+    if answers["dvc_remote"] == "local":
+        assert Path(url).is_absolute()
+        assert Path(url).name == "fraud-detection-dvc-storage"
+        assert Path(url).parent == project.parent
+    else:
+        assert url.startswith(f"{answers['dvc_remote']}://")
+
+
+def test_git_repository_follows_the_answer(baked):
+    """With git_init, everything is in one first commit and the tree is clean; without, no .git."""
+    project, answers = baked
+    if not answers["git_init"]:
+        assert not (project / ".git").exists()
+        return
+    log = run(project, "git", "log", "--oneline").stdout.splitlines()
+    assert len(log) == 1
+    assert run(project, "git", "status", "--porcelain").stdout == ""
+    assert run(project, "git", "branch", "--show-current").stdout.strip() == "main"
+
+
+def test_ruff_passes(baked):
+    """The bake passes its own ruff configuration."""
+    project, _ = baked
+    run(project, sys.executable, "-m", "ruff", "check", ".")
+
+
+def test_quick_own_tests_pass(baked):
+    """The bake's own unit tests pass."""
+    project, _ = baked
+    run(project, sys.executable, "-m", "pytest", "-q", "-m", "not slow", "-p", "no:cacheprovider")
+
+
+@pytest.mark.slow
+def test_own_pipeline_test_passes(baked):
+    """The bake's own pipeline smoke test passes."""
+    project, _ = baked
+    run(project, sys.executable, "-m", "pytest", "-q", "-m", "slow", "-p", "no:cacheprovider")
+
+
+def test_other_names_reach_every_file(tmp_path):
+    """A custom project name gives its slug and package everywhere, and the bake still lints."""
+    project = bake(tmp_path, project_name="Webshop Chargebacks 2")
+    assert project.name == "webshop-chargebacks-2"
+    assert files_of(project) == expected_tree("webshop_chargebacks_2")
+    assert "python -m webshop_chargebacks_2.train" in (project / "dvc.yaml").read_text()
+    run(project, sys.executable, "-m", "ruff", "check", ".")
+
+
+def test_hostile_text_bakes_into_valid_files(tmp_path):
+    """Quotes, backslashes and unicode in free text come back intact from pyproject.toml."""
+    answers = {
+        "project_name": "Zoë's \"Fraud\" Check",
+        "description": "Catches \"bad\" orders; it's C:\\fast & <safe> — ünïcode",
+        "author": "O'Brien \\ Søren",
+    }
+    project = bake(tmp_path, **answers)
+    meta = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert meta["description"] == answers["description"]
+    assert meta["authors"][0]["name"] == answers["author"]
+    assert project.name == "zoe-s-fraud-check"
+    run(project, sys.executable, "-m", "ruff", "check", ".")
+
+
+def test_cruft_create_bakes_and_records_the_template(tmp_path):
+    """`cruft create` bakes the committed template and writes .cruft.json for `cruft update`."""
+    result = subprocess.run(
+        [sys.executable, "-m", "cruft", "create", str(Path(__file__).resolve().parents[1]), "--no-input", "--output-dir", str(tmp_path)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    project = tmp_path / "fraud-detection"
+    assert json.loads((project / ".cruft.json").read_text())["context"]["cookiecutter"]["model"] == "xgboost"
+    assert (project / "dvc.yaml").exists()
