@@ -16,7 +16,7 @@ from pathlib import Path
 
 ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
 
-SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 PACKAGE = re.compile(r"^[a-z][a-z0-9_]*$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 # Modules the generated project imports: a package with one of these names would shadow them.
@@ -55,8 +55,8 @@ def check_slug(answers: dict) -> str | None:
     slug = answers["project_slug"]
     if not SLUG.match(slug):
         return (
-            f"project_slug {slug!r} is not valid. Use lowercase letters, digits and single "
-            "hyphens, starting with a letter, e.g. 'fraud-detection'"
+            f"project_slug {slug!r} is not valid. Use lowercase letters and digits joined by "
+            "single hyphens, e.g. 'fraud-detection'"
         )
     return None
 

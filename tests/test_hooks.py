@@ -1,0 +1,81 @@
+"""Bad answers stop the bake with one line, `ERROR: <what>. <how to fix>.`, and leave nothing."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import sys
+
+import pytest
+from conftest import TEMPLATE
+
+ONE_LINE = r"^ERROR: [^\n]+\. [^\n]+\.$"
+
+
+def load_hook(name: str):
+    """Import a hook file as a module: hooks stay valid Python before rendering."""
+    spec = importlib.util.spec_from_file_location(name, TEMPLATE / "hooks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+BAD_ANSWERS = {
+    "slug-with-space": ({"project_slug": "fraud detection"}, "project_slug"),
+    "slug-leading-digit": ({"project_name": "3D Fraud"}, "package_name"),
+    "package-keyword": ({"project_name": "Class"}, "Python keyword"),
+    "package-shadows-dependency": ({"project_name": "xgboost"}, "shadow"),
+    "package-shadows-stdlib": ({"project_name": "json"}, "shadow"),
+    "package-non-ascii": ({"package_name": "frauddé"}, "package_name"),
+    "empty-name": ({"project_name": " "}, "project_name is empty"),
+    "multiline-description": ({"description": "one\ntwo"}, "description spans several lines"),
+    "bad-email": ({"author_email": "nobody"}, "author_email"),
+    "s3-url-on-local": ({"dvc_remote": "local", "dvc_remote_url": "s3://bucket/x"}, "not a folder path"),
+    "local-path-on-s3": ({"dvc_remote": "s3", "dvc_remote_url": "/srv/storage"}, "does not fit a s3 remote"),
+    "gs-url-on-azure": ({"dvc_remote": "azure", "dvc_remote_url": "gs://bucket"}, "does not fit a azure remote"),
+    "url-on-none": ({"dvc_remote": "none", "dvc_remote_url": "s3://bucket"}, "dvc_remote is 'none'"),
+    "empty-url-on-ssh": ({"dvc_remote": "ssh", "dvc_remote_url": ""}, "empty for a ssh remote"),
+    "local-remote-inside-project": ({"dvc_remote_url": "storage"}, "inside the project"),
+}
+
+
+@pytest.mark.parametrize(("answers", "mentions"), BAD_ANSWERS.values(), ids=BAD_ANSWERS.keys())
+def test_bad_answer_is_refused_in_one_line(tmp_path, answers, mentions):
+    """The cookiecutter CLI exits non-zero, prints one ERROR line naming the problem, bakes nothing."""
+    pairs = [f"{key}={value}" for key, value in answers.items()]
+    output = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(output), str(TEMPLATE), *pairs],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
+    assert len(errors) == 1, result.stderr
+    assert mentions in errors[0]
+    assert re.match(ONE_LINE, errors[0]), errors[0]
+    assert "Traceback" not in result.stderr  # cookiecutter logs its own on stdout; ours has none
+    assert not output.exists() or list(output.iterdir()) == []
+
+
+def test_checks_accept_the_defaults():
+    """The pre-generation checks find nothing wrong with sensible answers."""
+    hook = load_hook("pre_gen_project")
+    answers = {
+        "project_name": "Fraud Detection", "project_slug": "fraud-detection", "package_name": "fraud_detection",
+        "description": "d", "author": "a", "author_email": "a@b.c", "python_version": "3.11",
+        "model": "xgboost", "dvc_remote": "s3", "dvc_remote_url": "s3://bucket/x", "ci": "github", "git_init": True,
+    }  # fmt: skip
+    assert hook.first_error(answers) is None
+    assert hook.first_error({**answers, "ci": "jenkins"}).startswith("ci 'jenkins' is not one of")
+
+
+def test_post_hook_keeps_only_answers(tmp_path, monkeypatch):
+    """The answers file drops cookiecutter's machine-specific keys but keeps the template source."""
+    hook = load_hook("post_gen_project")
+    monkeypatch.chdir(tmp_path)
+    hook.write_answers({"model": "xgboost", "_template": "gh:org/t", "_output_dir": "/home/x", "_repo_dir": "/tmp/y"})
+    text = (tmp_path / ".cookiecutter.json").read_text()
+    assert '"_template": "gh:org/t"' in text
+    assert "/home/x" not in text
+    assert "/tmp/y" not in text
