@@ -60,7 +60,9 @@ def main() -> int:
     except subprocess.CalledProcessError as error:
         detail = (error.stderr or b"").decode(errors="replace").strip().splitlines()
         reason = detail[-1] if detail else f"exit code {error.returncode}"
-        print(f"ERROR: git could not make the first commit ({reason}). Fix git, or answer git_init=no.", file=sys.stderr)
+        print(
+            f"ERROR: git could not make the first commit ({reason}). Fix git, or answer git_init=no.", file=sys.stderr
+        )
         return 1
     return 0
 

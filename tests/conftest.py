@@ -41,13 +41,12 @@ def option_matrix() -> list[dict]:
     """Bakes that together give every value of every option at least once (values rotated)."""
     options = choices()
     rounds = max(len(values) for values in options.values())
-    return [
-        {key: values[i % len(values)] for key, values in options.items()} for i in range(rounds)
-    ]
+    return [{key: values[i % len(values)] for key, values in options.items()} for i in range(rounds)]
 
 
 def matrix_id(answers: dict) -> str:
     """A readable test id such as ``model:xgboost-dvc_remote:local-ci:github``."""
+
     def show(value: object) -> str:
         return {True: "yes", False: "no"}.get(value, str(value)) if isinstance(value, bool) else str(value)
 
@@ -73,13 +72,9 @@ def project_env(project: Path) -> dict[str, str]:
 
 def run(project: Path, *command: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run ``command`` in ``project``; on failure show its output in the test report."""
-    result = subprocess.run(
-        command, cwd=project, env=project_env(project), capture_output=True, text=True
-    )
+    result = subprocess.run(command, cwd=project, env=project_env(project), capture_output=True, text=True)
     if check and result.returncode != 0:
-        pytest.fail(
-            f"{' '.join(command)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
-        )
+        pytest.fail(f"{' '.join(command)} exited {result.returncode}\n{result.stdout}\n{result.stderr}")
     return result
 
 

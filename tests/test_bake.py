@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import bake, matrix_id, option_matrix, run
+from conftest import TEMPLATE, bake, matrix_id, option_matrix, run
 
 MATRIX = option_matrix()
 STAGES = ["get_data", "prepare", "train", "evaluate"]
@@ -21,7 +21,19 @@ EXTRAS = {"local": None, "none": None, "s3": "s3", "gs": "gs", "azure": "azure",
 
 def expected_tree(package: str) -> set[str]:
     """The files every bake must hold, and no others (git's own folder aside)."""
-    modules = ["__init__", "cli", "dataset", "evaluate", "get_data", "models", "params", "paths", "prepare", "tracking", "train"]
+    modules = [
+        "__init__",
+        "cli",
+        "dataset",
+        "evaluate",
+        "get_data",
+        "models",
+        "params",
+        "paths",
+        "prepare",
+        "tracking",
+        "train",
+    ]
     tests = ["conftest", "test_evaluate", "test_get_data", "test_params", "test_pipeline", "test_prepare", "test_train"]
     return {
         ".cookiecutter.json", ".dvc/.gitignore", ".dvc/config", ".dvcignore", ".gitignore",
@@ -115,7 +127,7 @@ def test_dvc_config_holds_the_remote(baked):
         assert "remote" not in config["core"]
         return
     assert config["core"]["remote"] == "storage"
-    url = config['\'remote "storage"\'']["url"]
+    url = config["'remote \"storage\"'"]["url"]
     if answers["dvc_remote"] == "local":
         assert Path(url).is_absolute()
         assert Path(url).name == "fraud-detection-dvc-storage"
@@ -167,8 +179,8 @@ def test_other_names_reach_every_file(tmp_path):
 def test_hostile_text_bakes_into_valid_files(tmp_path):
     """Quotes, backslashes and unicode in free text come back intact from pyproject.toml."""
     answers = {
-        "project_name": "Zoë's \"Fraud\" Check",
-        "description": "Catches \"bad\" orders; it's C:\\fast & <safe> — ünïcode",
+        "project_name": 'Zoë\'s "Fraud" Check',
+        "description": 'Catches "bad" orders; it\'s C:\\fast & <safe> — ünïcode',
         "author": "O'Brien \\ Søren",
     }
     project = bake(tmp_path, **answers)
@@ -181,10 +193,8 @@ def test_hostile_text_bakes_into_valid_files(tmp_path):
 
 def test_cruft_create_bakes_and_records_the_template(tmp_path):
     """`cruft create` bakes the committed template and writes .cruft.json for `cruft update`."""
-    result = subprocess.run(
-        [sys.executable, "-m", "cruft", "create", str(Path(__file__).resolve().parents[1]), "--no-input", "--output-dir", str(tmp_path)],
-        capture_output=True, text=True,
-    )  # fmt: skip
+    command = [sys.executable, "-m", "cruft", "create", str(TEMPLATE), "--no-input", "--output-dir", str(tmp_path)]
+    result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     project = tmp_path / "fraud-detection"
     assert json.loads((project / ".cruft.json").read_text())["context"]["cookiecutter"]["model"] == "xgboost"

@@ -79,3 +79,11 @@ def test_post_hook_keeps_only_answers(tmp_path, monkeypatch):
     assert '"_template": "gh:org/t"' in text
     assert "/home/x" not in text
     assert "/tmp/y" not in text
+
+
+def test_template_code_passes_ruff():
+    """The hooks and these tests pass ruff (the hooks are valid Python before rendering)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "hooks", "tests"], cwd=TEMPLATE, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout

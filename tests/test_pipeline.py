@@ -24,7 +24,9 @@ MODELS = ["xgboost", "random_forest", "logistic_regression"]
 def project(request, tmp_path_factory):
     """A baked project on small data, committed, whose pipeline has run once."""
     project = bake(tmp_path_factory.mktemp("e2e"), **request.param)
-    set_params(project, get_data__n_samples=3000, train__xgboost__n_estimators=30, train__random_forest__n_estimators=30)
+    set_params(
+        project, get_data__n_samples=3000, train__xgboost__n_estimators=30, train__random_forest__n_estimators=30
+    )
     run(project, "git", "commit", "-qam", "Use a small data set")
     first = run(project, "dvc", "repro")
     assert stages_run(first.stdout) == ["get_data", "prepare", "train", "evaluate"]
@@ -57,7 +59,9 @@ def test_second_repro_runs_no_stage(project):
 @pytest.mark.slow
 def test_train_param_reruns_only_train_and_evaluate(project):
     """Changing a train parameter reruns train and evaluate, not get_data or prepare."""
-    set_params(project, train__logistic_regression__C=0.5, train__xgboost__max_depth=4, train__random_forest__max_depth=8)
+    set_params(
+        project, train__logistic_regression__C=0.5, train__xgboost__max_depth=4, train__random_forest__max_depth=8
+    )
     result = run(project, "dvc", "repro")
     assert stages_run(result.stdout) == ["train", "evaluate"]
     diff = json.loads(run(project, "dvc", "params", "diff", "--json").stdout)
@@ -70,7 +74,9 @@ def test_experiments_with_each_model_are_listed(project):
     """`dvc exp run -S train.model=<each>` succeeds and `dvc exp show` lists every one."""
     names = []
     for model in MODELS:
-        result = run(project, "dvc", "exp", "run", "-S", f"train.model={model}", "--name", f"try-{model.replace('_', '-')}")
+        result = run(
+            project, "dvc", "exp", "run", "-S", f"train.model={model}", "--name", f"try-{model.replace('_', '-')}"
+        )
         assert "get_data" not in stages_run(result.stdout)
         names.append(f"try-{model.replace('_', '-')}")
     shown = json.loads(run(project, "dvc", "exp", "show", "--json").stdout)
