@@ -199,3 +199,13 @@ def test_cruft_create_bakes_and_records_the_template(tmp_path):
     project = tmp_path / "fraud-detection"
     assert json.loads((project / ".cruft.json").read_text())["context"]["cookiecutter"]["model"] == "xgboost"
     assert (project / "dvc.yaml").exists()
+
+
+@pytest.mark.slow
+def test_readme_install_command_works(tmp_path):
+    """`uv sync`, the baked README's install command, installs the project; its quick tests pass there."""
+    project = bake(tmp_path)
+    run(project, str(Path(sys.executable).parent / "uv"), "sync", "--quiet")
+    assert (project / "uv.lock").exists()
+    run(project, ".venv/bin/dvc", "version")
+    run(project, ".venv/bin/python", "-m", "pytest", "-q", "-m", "not slow", "-p", "no:cacheprovider")
