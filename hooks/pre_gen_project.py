@@ -41,7 +41,7 @@ CHOICES = {
 
 def check_one_line(answers: dict) -> str | None:
     """Free-text answers must be a single line: they land in TOML, YAML and commit messages."""
-    for key in ("project_name", "description", "author", "author_email", "dvc_remote_url"):
+    for key in ("project_name", "description", "author", "author_email", "dvc_remote_url", "dvc_remote_endpoint_url"):
         value = str(answers.get(key, ""))
         if "\n" in value or "\r" in value:
             return f"{key} spans several lines. Give it on one line"
@@ -123,6 +123,21 @@ def check_remote_url(answers: dict) -> str | None:
     return None
 
 
+def check_endpoint(answers: dict) -> str | None:
+    """An endpoint URL only makes sense for an S3-compatible remote, and must be http(s)."""
+    endpoint = str(answers.get("dvc_remote_endpoint_url", "")).strip()
+    if not endpoint:
+        return None
+    if answers["dvc_remote"] != "s3":
+        return (
+            f"dvc_remote_endpoint_url is set but dvc_remote is {answers['dvc_remote']!r}. "
+            "Leave the endpoint empty, or choose dvc_remote 's3'"
+        )
+    if not re.match(r"^https?://[^\s/]+", endpoint):
+        return f"dvc_remote_endpoint_url {endpoint!r} is not an http(s) URL. Give one like 'https://minio.example.com'"
+    return None
+
+
 def check_git(answers: dict) -> str | None:
     """A first commit needs git."""
     if answers["git_init"] in (True, "yes", "y", "true", "True") and shutil.which("git") is None:
@@ -137,6 +152,7 @@ CHECKS = (
     check_choices,
     check_email,
     check_remote_url,
+    check_endpoint,
     check_git,
 )
 

@@ -70,9 +70,18 @@ def project_env(project: Path) -> dict[str, str]:
     }
 
 
-def run(project: Path, *command: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run ``command`` in ``project``; on failure show its output in the test report."""
-    result = subprocess.run(command, cwd=project, env=project_env(project), capture_output=True, text=True)
+def run(
+    project: Path, *command: str, check: bool = True, env: dict[str, str] | None = None, timeout: float = 900
+) -> subprocess.CompletedProcess:
+    """Run ``command`` in ``project`` (``env`` added); on failure show its output in the test report."""
+    result = subprocess.run(
+        command,
+        cwd=project,
+        env={**project_env(project), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     if check and result.returncode != 0:
         pytest.fail(f"{' '.join(command)} exited {result.returncode}\n{result.stdout}\n{result.stderr}")
     return result

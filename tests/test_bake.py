@@ -31,6 +31,7 @@ def expected_tree(package: str) -> set[str]:
         "params",
         "paths",
         "prepare",
+        "storage",
         "tracking",
         "train",
     ]

@@ -1,0 +1,94 @@
+"""An S3-compatible server on 127.0.0.1 for the tests: `rclone serve s3` over a local folder.
+
+The data lives on disk, so the server can be killed and started again without losing what
+it stored. Tests start it, and stop it by its PID.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+RCLONE = Path(sys.executable).parent / "rclone"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class S3Server:
+    """One `rclone serve s3` process serving ``root`` (each folder in it is a bucket)."""
+
+    def __init__(self, root: Path, port: int | None = None, bwlimit: str | None = None):
+        self.root = root
+        self.port = port or free_port()
+        self.bwlimit = bwlimit
+        self.access_key = "test-" + secrets.token_hex(4)
+        self.secret_key = secrets.token_hex(16)
+        self.process: subprocess.Popen | None = None
+        root.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def endpoint(self) -> str:
+        """The server's URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def credentials(self) -> dict[str, str]:
+        """Environment variables that let DVC, s3fs and boto reach this server."""
+        return {
+            "AWS_ACCESS_KEY_ID": self.access_key,
+            "AWS_SECRET_ACCESS_KEY": self.secret_key,
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+
+    def start(self, bwlimit: str | None = None) -> S3Server:
+        """Start serving and wait until the port accepts connections."""
+        command = [str(RCLONE), "serve", "s3", str(self.root), "--addr", f"127.0.0.1:{self.port}"]
+        command += ["--auth-key", f"{self.access_key},{self.secret_key}", "--config", "/dev/null"]
+        limit = bwlimit or self.bwlimit
+        if limit:
+            command += ["--bwlimit", limit]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"rclone serve s3 exited with {self.process.returncode}")
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return self
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("rclone serve s3 did not start listening within 20 s")
+
+    def make_bucket(self, name: str) -> None:
+        """Create a bucket through the S3 API."""
+        import s3fs
+
+        fs = s3fs.S3FileSystem(key=self.access_key, secret=self.secret_key, endpoint_url=self.endpoint)
+        fs.mkdir(name)
+
+    def kill(self) -> None:
+        """Kill the server at once (SIGKILL), as a crash would."""
+        if self.process and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        """Stop the server if it runs (also when frozen with SIGSTOP)."""
+        if self.process and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGCONT)
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()

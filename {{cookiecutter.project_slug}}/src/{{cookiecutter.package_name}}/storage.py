@@ -1,0 +1,139 @@
+"""Push and pull data, models and the run-cache with a time limit and retries.
+
+`python -m {{ cookiecutter.package_name }}.storage push` runs `dvc push --run-cache` and pushes the
+outputs of every recorded run too; `pull` runs `dvc pull --run-cache`. DVC itself can wait forever on a remote that stopped answering
+mid-transfer; here each attempt is stopped after --timeout seconds and tried again, and
+the last failure ends in one line. CI uses this; at a terminal plain `dvc push` is fine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from pathlib import Path
+
+from .cli import UserError, run
+
+# Words in DVC's output that mean retrying cannot help: the remote refused who we are.
+REFUSED = ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "Forbidden")
+
+
+def attempt(command: list[str], timeout: float) -> tuple[int | None, list[str]]:
+    """Run ``command``, echoing its output; return (exit code or None on timeout, last lines)."""
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        start_new_session=True,  # its own process group, so a timeout stops all it started
+    )
+    tail: deque[str] = deque(maxlen=20)
+
+    def echo() -> None:
+        for line in process.stdout:
+            sys.stderr.write(line)
+            tail.append(line.rstrip())
+
+    reader = threading.Thread(target=echo, daemon=True)
+    reader.start()
+    try:
+        code: int | None = process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        stop(process)
+        code = None
+    reader.join(timeout=5)
+    return code, list(tail)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop ``process`` and everything it started: SIGTERM, then SIGKILL after 5 s."""
+    for sig, grace in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def push_run_outputs() -> None:
+    """Push the outputs of every run in the local run-cache to the default remote.
+
+    `dvc push --run-cache` sends the run records but only the outputs of the workspace, so
+    a run that is no longer checked out (an earlier experiment) could not be restored
+    elsewhere. This sends the outputs the records point to.
+    """
+    from dvc.repo import Repo
+
+    with Repo() as repo:
+        runs = Path(repo.cache.legacy.path) / "runs"
+        entries = [(path.parent.name, path.name) for path in runs.glob("*/*/*") if path.is_file()]
+        used = repo.stage_cache.get_used_objs(entries)
+        result = repo.cloud.push(set().union(*used.values()))
+    if result.failed:
+        raise UserError(
+            f"{len(result.failed)} run-cache outputs failed to upload. Run the push again"
+        )
+
+
+def attempt_all(steps: list[list[str]], timeout: float) -> tuple[int | None, list[str]]:
+    """Run ``steps`` in order, each within ``timeout``; stop at the first that fails."""
+    for step in steps:
+        code, tail = attempt(step, timeout)
+        if code != 0:
+            return code, tail
+    return 0, []
+
+
+def transfer(direction: str, timeout: float, retries: int, extra: list[str]) -> None:
+    """Run `dvc <direction> --run-cache` until it succeeds, at most ``retries`` + 1 times."""
+    steps = [[sys.executable, "-m", "dvc", direction, "--run-cache", *extra]]
+    if direction == "push":
+        code = f"from {__package__}.storage import push_run_outputs; push_run_outputs()"
+        steps.append([sys.executable, "-c", code])
+    for number in range(1, retries + 2):
+        code, tail = attempt_all(steps, timeout)
+        if code == 0:
+            return
+        if code is not None and any(word in line for line in tail for word in REFUSED):
+            raise UserError(
+                "the DVC remote refused the credentials (see DVC's message above). "
+                f"Check them, then run `dvc {direction}` again"
+            )
+        why = f"timed out after {timeout:g} s" if code is None else f"failed with exit code {code}"
+        if number <= retries:
+            pause = 5 * number
+            print(f"dvc {direction} {why}; trying again in {pause} s", file=sys.stderr)
+            time.sleep(pause)
+    raise UserError(
+        f"dvc {direction} {why}, {retries + 1} times. Check the remote (`dvc remote list`) "
+        "and the network, then run it again: what was transferred is kept"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the command line and transfer."""
+    parser = argparse.ArgumentParser(prog=f"python -m {__package__}.storage")
+    parser.add_argument("direction", choices=["push", "pull"])
+    parser.add_argument(
+        "--timeout", type=float, default=1800, help="seconds per attempt (default 1800)"
+    )
+    parser.add_argument(
+        "--retries", type=int, default=2, help="attempts after the first (default 2)"
+    )
+    args, extra = parser.parse_known_args(argv)
+    transfer(args.direction, args.timeout, args.retries, extra)
+
+
+if __name__ == "__main__":
+    run(main)
