@@ -210,3 +210,50 @@ def test_readme_install_command_works(tmp_path):
     assert (project / "uv.lock").exists()
     run(project, ".venv/bin/dvc", "version")
     run(project, ".venv/bin/python", "-m", "pytest", "-q", "-m", "not slow", "-p", "no:cacheprovider")
+
+
+def test_dvc_lists_the_remote(baked):
+    """`dvc remote list` shows the chosen remote as `storage` with its URL (none: no remote)."""
+    project, answers = baked
+    listed = run(project, "dvc", "remote", "list").stdout.split()
+    if answers["dvc_remote"] == "none":
+        assert listed == []
+    else:
+        assert listed[0] == "storage"
+        url = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]["dvc_remote_url"]
+        assert listed[1].endswith(url.lstrip("."))
+
+
+SECRET_PATTERNS = re.compile(
+    # A placeholder such as `=...` or `<key>` is fine; a value of 8+ key-like characters is not.
+    r"AKIA[0-9A-Z]{16}|(secret_access_key|password|connection_string|account_key|sas_token)\s*[=:]\s*['\"]?[\w/+]{8,}"
+    r"|AccountKey=|-----BEGIN [A-Z ]*PRIVATE KEY|\"private_key\"",
+    re.IGNORECASE,
+)
+
+
+def test_no_secret_in_any_file(baked):
+    """No bake writes a credential into a file; git ignores the places credentials may go."""
+    project, answers = baked
+    for name in files_of(project):
+        text = (project / name).read_text(encoding="utf-8")
+        assert not SECRET_PATTERNS.search(text), f"{name} holds something like a secret"
+    if answers["git_init"]:
+        private = [".dvc/config.local", ".env", ".env.ci", "credentials.json", "service-account-key.json", "key.pem"]
+        ignored = run(project, "git", "check-ignore", *private).stdout.split()
+        assert ignored == private
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", True),
+        ("AKIAIOSFODNN7EXAMPLE", True),
+        ("password: hunter2hunter2", True),
+        ("export AWS_SECRET_ACCESS_KEY=...", False),
+        ("dvc remote modify --local storage secret_access_key ...", False),
+    ],
+)
+def test_secret_scan_tells_keys_from_placeholders(text, flagged):
+    """The scan flags key-like values and lets the README's placeholders through."""
+    assert bool(SECRET_PATTERNS.search(text)) is flagged

@@ -37,6 +37,14 @@ BAD_ANSWERS = {
     "url-on-none": ({"dvc_remote": "none", "dvc_remote_url": "s3://bucket"}, "dvc_remote is 'none'"),
     "empty-url-on-ssh": ({"dvc_remote": "ssh", "dvc_remote_url": ""}, "empty for a ssh remote"),
     "local-remote-inside-project": ({"dvc_remote_url": "storage"}, "inside the project"),
+    "endpoint-on-gs": (
+        {"dvc_remote": "gs", "dvc_remote_endpoint_url": "https://minio.example.com"},
+        "dvc_remote is 'gs'",
+    ),
+    "endpoint-not-http": (
+        {"dvc_remote": "s3", "dvc_remote_url": "s3://b/p", "dvc_remote_endpoint_url": "minio:9000"},
+        "not an http(s) URL",
+    ),
 }
 
 

@@ -115,8 +115,9 @@ def transfer(direction: str, timeout: float, retries: int, extra: list[str]) -> 
             pause = 5 * number
             print(f"dvc {direction} {why}; trying again in {pause} s", file=sys.stderr)
             time.sleep(pause)
+    attempts = f"{retries + 1} attempt{'s' if retries else ''}"
     raise UserError(
-        f"dvc {direction} {why}, {retries + 1} times. Check the remote (`dvc remote list`) "
+        f"dvc {direction} {why} ({attempts}). Check the remote (`dvc remote list`) "
         "and the network, then run it again: what was transferred is kept"
     )
 
