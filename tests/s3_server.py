@@ -42,14 +42,16 @@ class S3Server:
         """The server's URL."""
         return f"http://127.0.0.1:{self.port}"
 
-    def credentials(self) -> dict[str, str]:
-        """Environment variables that let DVC, s3fs and boto reach this server."""
-        return {
+    def credentials(self, with_endpoint: bool = False) -> dict[str, str]:
+        """Environment variables with this server's keys (and its URL, for clients with no config)."""
+        env = {
             "AWS_ACCESS_KEY_ID": self.access_key,
             "AWS_SECRET_ACCESS_KEY": self.secret_key,
-            "AWS_ENDPOINT_URL": self.endpoint,
             "AWS_DEFAULT_REGION": "us-east-1",
         }
+        if with_endpoint:
+            env["AWS_ENDPOINT_URL"] = self.endpoint
+        return env
 
     def start(self, bwlimit: str | None = None) -> S3Server:
         """Start serving and wait until the port accepts connections."""

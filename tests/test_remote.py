@@ -99,7 +99,8 @@ def test_get_data_reads_its_source_from_s3(project, server):
         get_data__positive_label="chargeback",
     )
     try:
-        run(project, sys.executable, "-m", "fraud_detection.get_data", env=server.credentials())
+        # DVC finds the endpoint in .dvc/config; get_data's fsspec reads it from the environment.
+        run(project, sys.executable, "-m", "fraud_detection.get_data", env=server.credentials(with_endpoint=True))
         table = pq.read_table(project / "data/raw.parquet")
         assert table.num_rows == 200
         assert table.column_names == ["amount", "country", "is_fraud"]
