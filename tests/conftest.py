@@ -67,6 +67,7 @@ def project_env(project: Path) -> dict[str, str]:
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
         "PYTHONPATH": str(project / "src"),
         "DVC_NO_ANALYTICS": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",  # keep bakes free of __pycache__, so their file tree stays exact
     }
 
 

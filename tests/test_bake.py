@@ -23,6 +23,7 @@ def expected_tree(package: str) -> set[str]:
     """The files every bake must hold, and no others (git's own folder aside)."""
     modules = [
         "__init__",
+        "ci",
         "cli",
         "dataset",
         "evaluate",
@@ -55,29 +56,31 @@ def files_of(project: Path) -> set[str]:
 
 @pytest.fixture(scope="module", params=MATRIX, ids=[matrix_id(a) for a in MATRIX])
 def baked(request, tmp_path_factory):
-    """One project per row of the option matrix, with the answers that made it."""
+    """One project per row of the option matrix: its folder, the answers, the files as baked."""
     answers = request.param
-    return bake(tmp_path_factory.mktemp("bake"), **answers), answers
+    project = bake(tmp_path_factory.mktemp("bake"), **answers)
+    # The tree as baked, before any test runs a tool in it (DVC, for one, adds .dvc/tmp).
+    return project, answers, files_of(project)
 
 
 def test_file_tree_is_exact(baked):
     """The bake holds exactly the expected files."""
-    project, _ = baked
-    assert files_of(project) == expected_tree("fraud_detection")
+    _, _, files = baked
+    assert files == expected_tree("fraud_detection")
 
 
 def test_no_template_syntax_is_left(baked):
     """No `{{ cookiecutter... }}`, `{%` or `%}` survives in any file."""
-    project, _ = baked
+    project, _, files = baked
     leftover = re.compile(r"\{\{\s*cookiecutter|\{%|%\}|\{#")
-    for name in files_of(project):
+    for name in files:
         text = (project / name).read_text(encoding="utf-8")
         assert not leftover.search(text), f"template syntax left in {name}"
 
 
 def test_answers_are_kept(baked):
     """.cookiecutter.json holds the answers in replay format, machine paths left out."""
-    project, answers = baked
+    project, answers, _ = baked
     kept = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]
     for key, value in answers.items():
         assert kept[key] == value
@@ -87,7 +90,7 @@ def test_answers_are_kept(baked):
 
 def test_dvc_yaml_has_the_four_stages(baked):
     """dvc.yaml runs each stage's module, with its module in deps and its params named."""
-    project, _ = baked
+    project, _, _ = baked
     pipeline = yaml.safe_load((project / "dvc.yaml").read_text())
     assert list(pipeline["stages"]) == STAGES
     for name, stage in pipeline["stages"].items():
@@ -101,7 +104,7 @@ def test_dvc_yaml_has_the_four_stages(baked):
 
 def test_params_follow_the_answers(baked):
     """params.yaml has a section per stage and trains the chosen model."""
-    project, answers = baked
+    project, answers, _ = baked
     params = yaml.safe_load((project / "params.yaml").read_text())
     assert set(STAGES) <= set(params)
     assert params["train"]["model"] == answers["model"]
@@ -111,7 +114,7 @@ def test_params_follow_the_answers(baked):
 
 def test_pyproject_names_the_remote_extra(baked):
     """pyproject.toml parses, requires the chosen Python, and DVC with the remote's extra."""
-    project, answers = baked
+    project, answers, _ = baked
     meta = tomllib.loads((project / "pyproject.toml").read_text())["project"]
     assert meta["requires-python"] == f">={answers['python_version']}"
     dvc = next(dep for dep in meta["dependencies"] if dep.startswith("dvc") and not dep.startswith("dvclive"))
@@ -121,7 +124,7 @@ def test_pyproject_names_the_remote_extra(baked):
 
 def test_dvc_config_holds_the_remote(baked):
     """.dvc/config sets the chosen remote as default, a local one as an absolute path."""
-    project, answers = baked
+    project, answers, _ = baked
     config = configparser.ConfigParser()
     config.read_string((project / ".dvc/config").read_text())
     if answers["dvc_remote"] == "none":
@@ -139,7 +142,7 @@ def test_dvc_config_holds_the_remote(baked):
 
 def test_git_repository_follows_the_answer(baked):
     """With git_init, everything is in one first commit and the tree is clean; without, no .git."""
-    project, answers = baked
+    project, answers, _ = baked
     if not answers["git_init"]:
         assert not (project / ".git").exists()
         return
@@ -151,20 +154,20 @@ def test_git_repository_follows_the_answer(baked):
 
 def test_ruff_passes(baked):
     """The bake passes its own ruff configuration."""
-    project, _ = baked
-    run(project, sys.executable, "-m", "ruff", "check", ".")
+    project, _, _ = baked
+    run(project, sys.executable, "-m", "ruff", "check", "--no-cache", ".")
 
 
 def test_quick_own_tests_pass(baked):
     """The bake's own unit tests pass."""
-    project, _ = baked
+    project, _, _ = baked
     run(project, sys.executable, "-m", "pytest", "-q", "-m", "not slow", "-p", "no:cacheprovider")
 
 
 @pytest.mark.slow
 def test_own_pipeline_test_passes(baked):
     """The bake's own pipeline smoke test passes."""
-    project, _ = baked
+    project, _, _ = baked
     run(project, sys.executable, "-m", "pytest", "-q", "-m", "slow", "-p", "no:cacheprovider")
 
 
@@ -174,7 +177,7 @@ def test_other_names_reach_every_file(tmp_path):
     assert project.name == "webshop-chargebacks-2"
     assert files_of(project) == expected_tree("webshop_chargebacks_2")
     assert "python -m webshop_chargebacks_2.train" in (project / "dvc.yaml").read_text()
-    run(project, sys.executable, "-m", "ruff", "check", ".")
+    run(project, sys.executable, "-m", "ruff", "check", "--no-cache", ".")
 
 
 def test_hostile_text_bakes_into_valid_files(tmp_path):
@@ -189,7 +192,7 @@ def test_hostile_text_bakes_into_valid_files(tmp_path):
     assert meta["description"] == answers["description"]
     assert meta["authors"][0]["name"] == answers["author"]
     assert project.name == "zoe-s-fraud-check"
-    run(project, sys.executable, "-m", "ruff", "check", ".")
+    run(project, sys.executable, "-m", "ruff", "check", "--no-cache", ".")
 
 
 def test_cruft_create_bakes_and_records_the_template(tmp_path):
@@ -214,7 +217,7 @@ def test_readme_install_command_works(tmp_path):
 
 def test_dvc_lists_the_remote(baked):
     """`dvc remote list` shows the chosen remote as `storage` with its URL (none: no remote)."""
-    project, answers = baked
+    project, answers, _ = baked
     listed = run(project, "dvc", "remote", "list").stdout.split()
     if answers["dvc_remote"] == "none":
         assert listed == []
@@ -234,8 +237,8 @@ SECRET_PATTERNS = re.compile(
 
 def test_no_secret_in_any_file(baked):
     """No bake writes a credential into a file; git ignores the places credentials may go."""
-    project, answers = baked
-    for name in files_of(project):
+    project, answers, files = baked
+    for name in files:
         text = (project / name).read_text(encoding="utf-8")
         assert not SECRET_PATTERNS.search(text), f"{name} holds something like a secret"
     if answers["git_init"]:

@@ -3,7 +3,12 @@
 import numpy as np
 import pytest
 
-from {{ cookiecutter.package_name }}.evaluate import confusion_figure, importance_figure, score
+from {{ cookiecutter.package_name }}.evaluate import (
+    confusion_figure,
+    curves_figure,
+    importance_figure,
+    score,
+)
 
 
 def test_score_of_a_perfect_ranking():
@@ -27,8 +32,11 @@ def test_score_uses_the_threshold():
 
 
 def test_figures_draw(tmp_path):
-    """The confusion matrix and feature importance figures save as PNG."""
+    """The confusion matrix, curves and feature importance figures save as PNG."""
     confusion_figure(np.array([0, 1, 1]), np.array([0, 1, 0])).savefig(tmp_path / "cm.png")
     importance_figure(["a", "b"], np.array([0.2, 0.8])).savefig(tmp_path / "fi.png")
-    assert (tmp_path / "cm.png").stat().st_size > 1000
-    assert (tmp_path / "fi.png").stat().st_size > 1000
+    curves_figure(np.array([0, 1, 0, 1]), np.array([0.1, 0.7, 0.4, 0.9])).savefig(
+        tmp_path / "cu.png"
+    )
+    for name in ("cm.png", "fi.png", "cu.png"):
+        assert (tmp_path / name).stat().st_size > 1000

@@ -4,7 +4,8 @@ Headline metrics are ROC-AUC and average precision, which rank fraud above legit
 whatever the threshold; with ~3% fraud, accuracy alone would look good for a model that
 flags nothing. Precision, recall, F1 and accuracy are taken at evaluate.threshold.
 Writes dvclive/evaluate/: metrics.json, the ROC, precision-recall and confusion-matrix
-data that dvc.yaml plots, and PNG images of the confusion matrix and feature importance.
+data that dvc.yaml plots, and PNG images (confusion matrix, ROC and precision-recall
+curves, feature importance) for reports.
 """
 
 from __future__ import annotations
@@ -56,6 +57,22 @@ def confusion_figure(labels: np.ndarray, predicted: np.ndarray) -> Figure:
     return figure
 
 
+def curves_figure(labels: np.ndarray, probabilities: np.ndarray) -> Figure:
+    """Draw the ROC and precision-recall curves side by side."""
+    from matplotlib.figure import Figure
+    from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay
+
+    figure = Figure(figsize=(9, 4), layout="constrained")
+    roc_axes, pr_axes = figure.subplots(1, 2)
+    RocCurveDisplay.from_predictions(labels, probabilities, ax=roc_axes, name="model")
+    roc_axes.plot([0, 1], [0, 1], linestyle=":", color="grey")
+    roc_axes.set_title("ROC")
+    PrecisionRecallDisplay.from_predictions(labels, probabilities, ax=pr_axes, name="model")
+    pr_axes.axhline(labels.mean(), linestyle=":", color="grey")  # a model that guesses
+    pr_axes.set_title("Precision-recall")
+    return figure
+
+
 def importance_figure(names: list[str], importances: np.ndarray, top: int = 20) -> Figure:
     """Draw a horizontal bar chart of the ``top`` most important features."""
     from matplotlib.figure import Figure
@@ -89,6 +106,7 @@ def main() -> None:
         live.log_sklearn_plot("precision_recall", labels, probabilities, drop_intermediate=True)
         live.log_sklearn_plot("confusion_matrix", labels, predicted)
         live.log_image("confusion_matrix.png", confusion_figure(labels, predicted))
+        live.log_image("roc_precision_recall.png", curves_figure(labels, probabilities))
         live.log_image(
             "feature_importance.png", importance_figure(names, feature_importance(model))
         )

@@ -1,0 +1,304 @@
+"""Continuous training, the same on any CI system: train, report, gate, propose.
+
+The CI workflows only call these commands, so they stay thin and each step also runs
+on a laptop:
+
+    python -m {{ cookiecutter.package_name }}.ci train [--exp-args "-S train.model=random_forest"] [--device cuda]
+    python -m {{ cookiecutter.package_name }}.ci report [--base main] [--output report.md]
+    python -m {{ cookiecutter.package_name }}.ci gate [--base main]
+    python -m {{ cookiecutter.package_name }}.ci propose
+
+`report` and `propose` post through CML (`cml comment create`, `cml pr create`) when
+CML is installed and the CI variable is set; otherwise they write their output and say
+that they did not post.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from . import params as p
+from . import storage
+from .cli import UserError, run
+from .paths import EVALUATE_LIVE_DIR
+
+log = logging.getLogger(__name__)
+
+METRICS = EVALUATE_LIVE_DIR / "metrics.json"
+IMAGES = EVALUATE_LIVE_DIR / "plots" / "images"
+HEADLINE = {
+    "roc_auc": "ROC-AUC",
+    "average_precision": "Average precision",
+    "precision": "Precision",
+    "recall": "Recall",
+    "f1": "F1",
+    "accuracy": "Accuracy",
+}
+FIGURES = {
+    "Confusion matrix": "confusion_matrix.png",
+    "ROC and precision-recall": "roc_precision_recall.png",
+    "Feature importance": "feature_importance.png",
+}
+# A CI machine often has no git identity, and `dvc exp run` refuses to work without one.
+CI_IDENTITY = {
+    "user.name": "Continuous training",
+    "user.email": "continuous-training@example.invalid",
+}
+
+
+def git(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run git, capturing its output."""
+    return subprocess.run(["git", *args], capture_output=True, text=True, check=check)
+
+
+def dvc(*args: str) -> None:
+    """Run a DVC command in this Python's environment; its failure is a UserError."""
+    if subprocess.run([sys.executable, "-m", "dvc", *args], check=False).returncode != 0:
+        raise UserError(
+            f"`dvc {' '.join(args)}` failed (see DVC's message above). Fix it and run again"
+        )
+
+
+def ensure_git_identity() -> None:
+    """Give the repository a git identity if it has none."""
+    for key, value in CI_IDENTITY.items():
+        if not git("config", "--get", key, check=False).stdout.strip():
+            git("config", key, value)
+
+
+def train(exp_args: list[str], device: str | None, timeout: float, retries: int) -> None:
+    """Pull what exists, run the pipeline (as an experiment if given arguments), push it all."""
+    ensure_git_identity()
+    try:
+        storage.transfer("pull", timeout, retries, [])
+    except UserError as error:  # the first run has nothing to pull yet
+        log.warning("nothing pulled (%s); the pipeline computes what is missing", error)
+    if device:
+        exp_args = [*exp_args, "-S", f"train.xgboost.device={device}"]
+    if exp_args:
+        dvc("exp", "run", "--pull", *exp_args)
+    else:
+        dvc("repro", "--pull")
+    storage.transfer("push", timeout, retries, [])
+
+
+def resolve_base(base: str) -> str | None:
+    """The git revision to compare with: ``base`` or ``origin/<base>``, None if neither exists."""
+    for candidate in (base, f"origin/{base}"):
+        if git("rev-parse", "--verify", "--quiet", f"{candidate}^0", check=False).returncode == 0:
+            return candidate
+    return None
+
+
+def metrics_against(base: str | None) -> dict[str, tuple[float | None, float | None]]:
+    """Each evaluate metric as (value at ``base`` or None, value now)."""
+    now = json.loads(METRICS.read_text())
+    if base is None:
+        return {name: (None, value) for name, value in now.items()}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dvc",
+            "metrics",
+            "diff",
+            base,
+            "--all",
+            "--json",
+            "--targets",
+            str(METRICS),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    diff = (
+        json.loads(result.stdout or "{}").get(METRICS.as_posix(), {})
+        if result.returncode == 0
+        else {}
+    )
+    return {name: (diff.get(name, {}).get("old"), value) for name, value in now.items()}
+
+
+def gate_failures(metrics: dict[str, tuple[float | None, float | None]], params: dict) -> list[str]:
+    """Why the new model may not replace the one on the base branch; empty if it may."""
+    name = p.choice(params, "gate.metric", list(HEADLINE))
+    floor = float(
+        p.get(
+            params, "gate.min", "a number between 0 and 1", lambda v: p.is_number(v) and 0 <= v <= 1
+        )
+    )
+    max_drop = float(
+        p.get(params, "gate.max_drop", "a number of 0 or more", lambda v: p.is_number(v) and v >= 0)
+    )
+    old, new = metrics.get(name, (None, None))
+    failures = []
+    if new is None:
+        return [f"{name} is missing from {METRICS}: run the pipeline first"]
+    if new < floor:
+        failures.append(f"{name} {new:.4f} is below the floor gate.min={floor:g}")
+    if old is not None and old - new > max_drop:
+        failures.append(
+            f"{name} dropped from {old:.4f} to {new:.4f}, more than gate.max_drop={max_drop:g}"
+        )
+    return failures
+
+
+def command_output(*args: str) -> str:
+    """The output of a DVC command, or a note that it failed."""
+    result = subprocess.run(
+        [sys.executable, "-m", "dvc", *args], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        return f"_`dvc {' '.join(args)}` failed: {result.stderr.strip().splitlines()[-1:] or ['no output']}_"
+    return result.stdout.strip() or "_No change._"
+
+
+def build_report(base: str) -> str:
+    """The report as Markdown: headline metrics against the base, the gate, diffs and figures."""
+    revision = resolve_base(base)
+    metrics = metrics_against(revision)
+    failures = gate_failures(metrics, p.load())
+    against = f"`{revision}`" if revision else f"(no `{base}` to compare with)"
+    lines = [
+        "# Training report",
+        "",
+        f"| Metric | {against} | This run | Change |",
+        "|---|---:|---:|---:|",
+    ]
+    for key, label in HEADLINE.items():
+        old, new = metrics.get(key, (None, None))
+        if new is None:
+            continue
+        change = f"{new - old:+.4f}" if old is not None else ""
+        lines.append(f"| {label} | {'' if old is None else f'{old:.4f}'} | {new:.4f} | {change} |")
+    lines += [
+        "",
+        "**Quality gate: passed.**"
+        if not failures
+        else "**Quality gate: failed.** " + "; ".join(failures),
+    ]
+    if revision:
+        lines += ["", "## Metrics diff", "", command_output("metrics", "diff", revision, "--md")]
+        lines += ["", "## Parameters diff", "", command_output("params", "diff", revision, "--md")]
+    lines += ["", "## Figures", ""]
+    for title, name in FIGURES.items():
+        if (IMAGES / name).exists():
+            lines.append(f"![{title}](./{(IMAGES / name).as_posix()})")
+    return "\n".join(lines) + "\n"
+
+
+def can_post() -> str | None:
+    """Why posting through CML is not possible here, or None if it is."""
+    if not os.environ.get("CI"):
+        return "not running in CI (the CI variable is not set)"
+    if shutil.which("cml") is None:
+        return "cml is not installed"
+    return None
+
+
+def report(base: str, output: Path) -> None:
+    """Write the report; post it on the pull request when CML can."""
+    output.write_text(build_report(base), encoding="utf-8")
+    why_not = can_post()
+    if why_not:
+        log.info("report written to %s; not posted: %s", output, why_not)
+        return
+    subprocess.run(["cml", "comment", "create", "--publish", str(output)], check=True)
+    log.info("report posted")
+
+
+def gate(base: str) -> None:
+    """Fail (exit 1) when the model is worse than the gate in params.yaml allows."""
+    failures = gate_failures(metrics_against(resolve_base(base)), p.load())
+    if failures:
+        raise UserError(
+            "quality gate failed: " + "; ".join(failures) + ". The model is not proposed"
+        )
+    log.info("quality gate passed")
+
+
+def propose(title: str) -> None:
+    """Open a pull request with the retrained dvc.lock (the outputs are in the DVC remote)."""
+    if not git("status", "--porcelain", "--", "dvc.lock", "params.yaml").stdout.strip():
+        log.info("dvc.lock is unchanged: nothing to propose")
+        return
+    why_not = can_post()
+    if why_not:
+        log.info("pull request not opened: %s", why_not)
+        return
+    # --skip-ci: merging this pull request must not start another training.
+    command = [
+        "cml",
+        "pr",
+        "create",
+        "--skip-ci",
+        "--md",
+        "--title",
+        title,
+        "dvc.lock",
+        "params.yaml",
+    ]
+    subprocess.run(command, check=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the command line and run one command."""
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {__package__}.ci", description=__doc__.splitlines()[0]
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    train_parser = commands.add_parser("train", help="pull, run the pipeline, push")
+    train_parser.add_argument(
+        "--exp-args", default="", help='arguments for `dvc exp run`, e.g. "-S train.model=xgboost"'
+    )
+    train_parser.add_argument(
+        "--device", choices=["cpu", "cuda"], help="XGBoost's device (cuda on a GPU runner)"
+    )
+    train_parser.add_argument(
+        "--timeout", type=float, default=1800, help="seconds per push/pull attempt"
+    )
+    train_parser.add_argument(
+        "--retries", type=int, default=2, help="push/pull attempts after the first"
+    )
+    for name, text in (
+        ("report", "write (and post) the training report"),
+        ("gate", "fail if the model got worse"),
+    ):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument(
+            "--base", default="main", help="branch or revision to compare with (default main)"
+        )
+        if name == "report":
+            sub.add_argument(
+                "--output", type=Path, default=Path("report.md"), help="where to write the report"
+            )
+    propose_parser = commands.add_parser(
+        "propose", help="open a pull request with the retrained model"
+    )
+    propose_parser.add_argument(
+        "--title", default="Retrained model", help="title of the pull request"
+    )
+    args = parser.parse_args(argv)
+
+    if args.command == "train":
+        device = None if args.device in (None, "cpu") else args.device
+        train(shlex.split(args.exp_args), device, args.timeout, args.retries)
+    elif args.command == "report":
+        report(args.base, args.output)
+    elif args.command == "gate":
+        gate(args.base)
+    else:
+        propose(args.title)
+
+
+if __name__ == "__main__":
+    run(main)
