@@ -31,6 +31,13 @@ def pin_local_remote(answers: dict) -> None:
     config.write_text(text)
 
 
+def remove_empty_folders() -> None:
+    """Remove folders left empty by files the answers did not select (e.g. .github without GitHub CI)."""
+    for folder in sorted(Path().rglob("*"), key=lambda path: len(path.parts), reverse=True):
+        if folder.is_dir() and ".git" not in folder.parts and not any(folder.iterdir()):
+            folder.rmdir()
+
+
 def git_identity(answers: dict) -> list[str]:
     """Use the user's git identity if configured, else the author answers, for the first commit."""
     found = subprocess.run(["git", "config", "user.email"], capture_output=True, text=True)
@@ -55,6 +62,7 @@ def main() -> int:
     answers = json.loads(ANSWERS_JSON)
     write_answers(answers)
     pin_local_remote(answers)
+    remove_empty_folders()
     try:
         git_init_and_commit(answers)
     except subprocess.CalledProcessError as error:

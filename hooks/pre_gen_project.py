@@ -31,11 +31,37 @@ URL_SCHEMES = {
     "gdrive": "gdrive://",
     "ssh": "ssh://",
 }
+CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 6))
+CML_SIZES = {"m", "l", "xl"}
+# Instance families that carry a GPU, per cloud (the start of the native type name).
+GPU_FAMILIES = {
+    "aws": (
+        "p2.",
+        "p3.",
+        "p3dn.",
+        "p4d.",
+        "p4de.",
+        "p5.",
+        "g3.",
+        "g3s.",
+        "g4dn.",
+        "g4ad.",
+        "g5.",
+        "g5g.",
+        "g6.",
+        "g6e.",
+    ),
+    "gcp": ("n1-", "a2-", "a3-", "g2-"),
+    "azure": ("standard_nc", "standard_nd", "standard_nv"),
+}
 CHOICES = {
     "python_version": ["3.11", "3.12", "3.13"],
     "model": ["xgboost", "random_forest", "logistic_regression"],
     "dvc_remote": ["local", "s3", "gs", "azure", "gdrive", "ssh", "none"],
     "ci": ["github", "gitlab", "both", "none"],
+    "cloud": ["aws", "gcp", "azure"],
+    "cloud_gpu": ["nogpu", "k80", "v100", "tesla"],
+    "aws_auth": ["keys", "oidc"],
 }
 
 
@@ -138,6 +164,63 @@ def check_endpoint(answers: dict) -> str | None:
     return None
 
 
+def cron_field_error(text: str, name: str, low: int, high: int) -> str | None:
+    """Why one cron field is not valid, or None."""
+    for part in text.split(","):
+        base, _, step = part.partition("/")
+        if step and not step.isdigit():
+            return f"its {name} step {step!r} is not a number"
+        if base == "*":
+            continue
+        first, _, last = base.partition("-")
+        for number in (first, last) if last else (first,):
+            if not number.isdigit() or not low <= int(number) <= high:
+                return f"its {name} {number!r} is not between {low} and {high}"
+    return None
+
+
+def check_schedule(answers: dict) -> str | None:
+    """The training schedule is empty or a five-field cron expression."""
+    cron = str(answers.get("training_schedule", "")).strip()
+    if not cron:
+        return None
+    fields = cron.split()
+    if len(fields) != len(CRON_FIELDS):
+        return (
+            f"training_schedule {cron!r} is not a cron expression of 5 fields. "
+            "Give one like '0 8 * * *' (08:00 UTC daily), or leave it empty"
+        )
+    for text, (name, low, high) in zip(fields, CRON_FIELDS, strict=True):
+        error = cron_field_error(text, name, low, high)
+        if error:
+            return f"training_schedule {cron!r} is not valid: {error}. Give one like '0 8 * * *'"
+    return None
+
+
+def check_runner(answers: dict) -> str | None:
+    """Region and instance type are single words; a GPU needs an instance type that has one."""
+    for key in ("cloud_region", "cloud_instance_type"):
+        if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$", str(answers.get(key, ""))):
+            return f"{key} {answers.get(key)!r} is not a single word. Give a name such as 'm' or 'us-east-1'"
+    kind, gpu, cloud = str(answers["cloud_instance_type"]), answers["cloud_gpu"], answers["cloud"]
+    if gpu != "nogpu" and kind.lower() not in CML_SIZES and not kind.lower().startswith(GPU_FAMILIES[cloud]):
+        return (
+            f"cloud_instance_type {kind!r} on {cloud} has no GPU, but cloud_gpu is {gpu!r}. "
+            f"Use a GPU type (e.g. {GPU_FAMILIES[cloud][-3]}...), one of CML's sizes m, l, xl, or cloud_gpu 'nogpu'"
+        )
+    return None
+
+
+def check_auth(answers: dict) -> str | None:
+    """OIDC sign-in is built for GitHub Actions only."""
+    if answers.get("aws_auth") == "oidc" and answers["ci"] in ("gitlab", "none"):
+        return (
+            f"aws_auth 'oidc' is for GitHub Actions, but ci is {answers['ci']!r}. "
+            "Choose aws_auth 'keys', or ci 'github' or 'both'"
+        )
+    return None
+
+
 def check_git(answers: dict) -> str | None:
     """A first commit needs git."""
     if answers["git_init"] in (True, "yes", "y", "true", "True") and shutil.which("git") is None:
@@ -153,6 +236,9 @@ CHECKS = (
     check_email,
     check_remote_url,
     check_endpoint,
+    check_schedule,
+    check_runner,
+    check_auth,
     check_git,
 )
 

@@ -19,8 +19,8 @@ STAGES = ["get_data", "prepare", "train", "evaluate"]
 EXTRAS = {"local": None, "none": None, "s3": "s3", "gs": "gs", "azure": "azure", "gdrive": "gdrive", "ssh": "ssh"}
 
 
-def expected_tree(package: str) -> set[str]:
-    """The files every bake must hold, and no others (git's own folder aside)."""
+def expected_tree(package: str, ci: str = "github") -> set[str]:
+    """The files a bake must hold, and no others (git's own folder aside)."""
     modules = [
         "__init__",
         "ci",
@@ -42,6 +42,8 @@ def expected_tree(package: str) -> set[str]:
         "README.md", "dvc.yaml", "params.yaml", "pyproject.toml",
         *(f"src/{package}/{name}.py" for name in modules),
         *(f"tests/{name}.py" for name in tests),
+        *({".github/workflows/train.yml", ".github/actionlint.yaml"} if ci in ("github", "both") else set()),
+        *({".gitlab-ci.yml"} if ci in ("gitlab", "both") else set()),
     }  # fmt: skip
 
 
@@ -65,8 +67,8 @@ def baked(request, tmp_path_factory):
 
 def test_file_tree_is_exact(baked):
     """The bake holds exactly the expected files."""
-    _, _, files = baked
-    assert files == expected_tree("fraud_detection")
+    _, answers, files = baked
+    assert files == expected_tree("fraud_detection", answers["ci"])
 
 
 def test_no_template_syntax_is_left(baked):

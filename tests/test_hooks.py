@@ -37,6 +37,13 @@ BAD_ANSWERS = {
     "url-on-none": ({"dvc_remote": "none", "dvc_remote_url": "s3://bucket"}, "dvc_remote is 'none'"),
     "empty-url-on-ssh": ({"dvc_remote": "ssh", "dvc_remote_url": ""}, "empty for a ssh remote"),
     "local-remote-inside-project": ({"dvc_remote_url": "storage"}, "inside the project"),
+    "cron-four-fields": ({"training_schedule": "0 8 * *"}, "5 fields"),
+    "cron-hour-25": ({"training_schedule": "0 25 * * *"}, "hour '25' is not between 0 and 23"),
+    "cron-words": ({"training_schedule": "daily at eight"}, "training_schedule"),
+    "gpu-on-cpu-instance": ({"cloud_gpu": "v100", "cloud_instance_type": "m5.large"}, "has no GPU"),
+    "gpu-on-e2-gcp": ({"cloud": "gcp", "cloud_gpu": "tesla", "cloud_instance_type": "e2-standard-4"}, "has no GPU"),
+    "region-with-space": ({"cloud_region": "us east"}, "cloud_region"),
+    "oidc-on-gitlab": ({"aws_auth": "oidc", "ci": "gitlab"}, "aws_auth 'oidc' is for GitHub Actions"),
     "endpoint-on-gs": (
         {"dvc_remote": "gs", "dvc_remote_endpoint_url": "https://minio.example.com"},
         "dvc_remote is 'gs'",
@@ -66,6 +73,27 @@ def test_bad_answer_is_refused_in_one_line(tmp_path, answers, mentions):
     assert not output.exists() or list(output.iterdir()) == []
 
 
+def test_an_unknown_choice_is_refused_by_cookiecutter(tmp_path):
+    """A value outside a choice list (an unknown cloud) is refused before any hook runs, naming the choices."""
+    output = tmp_path / "out"
+    command = [
+        sys.executable,
+        "-m",
+        "cookiecutter",
+        "--no-input",
+        "-o",
+        str(output),
+        str(TEMPLATE),
+        "cloud=digitalocean",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert (
+        "digitalocean provided for choice variable cloud, but the choices are ['aws', 'gcp', 'azure']" in result.stderr
+    )
+    assert not output.exists()
+
+
 def test_checks_accept_the_defaults():
     """The pre-generation checks find nothing wrong with sensible answers."""
     hook = load_hook("pre_gen_project")
@@ -73,6 +101,8 @@ def test_checks_accept_the_defaults():
         "project_name": "Fraud Detection", "project_slug": "fraud-detection", "package_name": "fraud_detection",
         "description": "d", "author": "a", "author_email": "a@b.c", "python_version": "3.11",
         "model": "xgboost", "dvc_remote": "s3", "dvc_remote_url": "s3://bucket/x", "ci": "github", "git_init": True,
+        "cloud": "aws", "cloud_region": "us-east-1", "cloud_instance_type": "g5.xlarge", "cloud_gpu": "tesla",
+        "cloud_spot": False, "training_schedule": "0 8 * * 1-5", "aws_auth": "oidc",
     }  # fmt: skip
     assert hook.first_error(answers) is None
     assert hook.first_error({**answers, "ci": "jenkins"}).startswith("ci 'jenkins' is not one of")

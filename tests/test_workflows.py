@@ -1,0 +1,219 @@
+"""The CI files of baked projects: validated by real validators, their structure asserted, and the
+GitLab pipeline run for real by gitlab-ci-local.
+
+GitHub Actions and CML cannot run here (no Docker engine; the CML CLI is not installable), so
+the GitHub workflow is validated statically: the official JSON schema (check-jsonschema's
+vendored copy), actionlint with shellcheck on every `run:` block, and assertions on its parsed
+structure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import TEMPLATE, bake, run, set_params
+from s3_server import S3Server
+
+BIN = Path(sys.executable).parent
+GITLAB_CI_LOCAL = TEMPLATE / ".tools/node_modules/.bin/gitlab-ci-local"
+BAKES = {
+    "github-aws-keys": {"ci": "github", "dvc_remote": "s3", "dvc_remote_url": "s3://models/fraud"},
+    "github-oidc-spot-no-schedule": {"ci": "github", "aws_auth": "oidc", "cloud_spot": True, "training_schedule": ""},
+    "both-gcp-gpu": {"ci": "both", "cloud": "gcp", "cloud_gpu": "tesla", "training_schedule": "30 2 * * 1"},
+    "gitlab-azure": {"ci": "gitlab", "cloud": "azure", "dvc_remote": "azure", "dvc_remote_url": "azure://c/p"},
+}
+PINNED = re.compile(r"^[\w.-]+/[\w.-]+@v\d+(\.\d+)*$")
+
+
+@pytest.fixture(scope="module", params=BAKES.values(), ids=BAKES.keys())
+def baked(request, tmp_path_factory):
+    """A project baked with one CI combination, and its answers."""
+    return bake(tmp_path_factory.mktemp("wf"), **request.param), request.param
+
+
+def workflow(project: Path) -> dict:
+    """The parsed GitHub workflow (PyYAML reads the key `on` as True)."""
+    return yaml.safe_load((project / ".github/workflows/train.yml").read_text())
+
+
+def gitlab(project: Path) -> dict:
+    """The parsed GitLab pipeline."""
+    return yaml.safe_load((project / ".gitlab-ci.yml").read_text())
+
+
+def github_wanted(answers: dict) -> bool:
+    return answers["ci"] in ("github", "both")
+
+
+def gitlab_wanted(answers: dict) -> bool:
+    return answers["ci"] in ("gitlab", "both")
+
+
+def test_ci_files_follow_the_answer(baked):
+    """The workflow and actionlint settings exist for github/both, .gitlab-ci.yml for gitlab/both."""
+    project, answers = baked
+    assert (project / ".github/workflows/train.yml").exists() == github_wanted(answers)
+    assert (project / ".github/actionlint.yaml").exists() == github_wanted(answers)
+    assert (project / ".gitlab-ci.yml").exists() == gitlab_wanted(answers)
+
+
+def test_schemas_accept_the_ci_files(baked):
+    """check-jsonschema's vendored GitHub-workflow and GitLab-CI schemas accept the files."""
+    project, answers = baked
+    checks = []
+    if github_wanted(answers):
+        checks += [("vendor.github-workflows", ".github/workflows/train.yml")]
+        checks += [("custom.github-workflows-require-timeout", ".github/workflows/train.yml")]
+    if gitlab_wanted(answers):
+        checks += [("vendor.gitlab-ci", ".gitlab-ci.yml")]
+    for schema, path in checks:
+        run(project, str(BIN / "check-jsonschema"), "--builtin-schema", schema, path)
+
+
+def test_actionlint_and_shellcheck_pass(baked):
+    """actionlint, with shellcheck on every `run:` block, finds nothing in the workflow."""
+    project, answers = baked
+    if not github_wanted(answers):
+        pytest.skip("no GitHub workflow in this bake")
+    assert shutil.which("shellcheck"), "shellcheck must be installed (tools/setup-test-tools.sh)"
+    config = project / ".github/actionlint.yaml"
+    result = run(
+        project, str(BIN / "actionlint"), "-shellcheck", shutil.which("shellcheck"), "-config-file", str(config),
+        ".github/workflows/train.yml", check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_github_triggers_follow_the_answers(baked):
+    """Pull requests, a manual run with runner inputs, and the baked schedule (or none)."""
+    project, answers = baked
+    if not github_wanted(answers):
+        pytest.skip("no GitHub workflow in this bake")
+    on = workflow(project)[True]
+    assert on["pull_request"]["branches"] == ["main"]
+    inputs = on["workflow_dispatch"]["inputs"]
+    assert set(inputs) == {"exp_args", "cloud", "region", "instance_type", "gpu", "spot"}
+    assert inputs["cloud"]["default"] == answers.get("cloud", "aws")
+    assert inputs["gpu"]["default"] == answers.get("cloud_gpu", "nogpu")
+    assert inputs["spot"]["default"] is answers.get("cloud_spot", False)
+    schedule = answers.get("training_schedule", "0 8 * * *")
+    assert on.get("schedule") == ([{"cron": schedule}] if schedule else None)
+
+
+def test_github_jobs_launch_train_and_always_tear_down(baked):
+    """launch-runner uses CML with --single and an idle timeout; train runs on that runner and calls
+    the project's CI module; teardown always runs after both; every job has a timeout."""
+    project, answers = baked
+    if not github_wanted(answers):
+        pytest.skip("no GitHub workflow in this bake")
+    jobs = workflow(project)["jobs"]
+    assert list(jobs) == ["launch-runner", "train", "teardown"]
+    assert all(job["timeout-minutes"] <= 360 for job in jobs.values())
+    launch = next(step["run"] for step in jobs["launch-runner"]["steps"] if "cml runner launch" in step.get("run", ""))
+    for flag in ("--single", "--idle-timeout=", "--labels=", "--cloud-metadata=", "--cloud-gpu=", '--cloud="$CLOUD"'):
+        assert flag in launch
+    assert jobs["train"]["needs"] == "launch-runner"
+    assert jobs["train"]["runs-on"] == ["self-hosted", "cml-${{ github.run_id }}-${{ github.run_attempt }}"]
+    runs = " ".join(step.get("run", "") for step in jobs["train"]["steps"])
+    for command in ("ci train", "ci report", "ci gate", "ci propose"):
+        assert f"python -m fraud_detection.{command}" in runs
+    propose = next(step for step in jobs["train"]["steps"] if "ci propose" in step.get("run", ""))
+    assert propose["if"] == "github.event_name != 'pull_request'"
+    assert jobs["teardown"]["if"] == "always()"
+    assert jobs["teardown"]["needs"] == ["launch-runner", "train"]
+
+
+def test_github_least_privilege(baked):
+    """No default permissions; each job asks for its own; OIDC only when chosen; secrets only in
+    step env, never in a `run:` script; actions pinned to a version; one training per branch."""
+    project, answers = baked
+    if not github_wanted(answers):
+        pytest.skip("no GitHub workflow in this bake")
+    flow = workflow(project)
+    assert flow["permissions"] == {}
+    assert flow["concurrency"]["group"] == "train-${{ github.ref }}"
+    oidc = answers.get("aws_auth") == "oidc"
+    for name, job in flow["jobs"].items():
+        assert "permissions" in job, name
+        assert ("id-token" in job["permissions"]) == oidc, name
+        assert "secrets." not in str(job.get("env", "")), name
+        for step in job["steps"]:
+            if "uses" in step:
+                assert PINNED.match(step["uses"]), step["uses"]
+            assert "secrets." not in step.get("run", ""), step.get("name")
+            assert "secrets." not in str(step.get("with", "")), step.get("name")
+    assert set(flow["jobs"]["train"]["permissions"]) >= {"contents", "pull-requests"}
+    text = (project / ".github/workflows/train.yml").read_text()
+    assert ("secrets.AWS_SECRET_ACCESS_KEY" in text) != oidc
+    assert "${{ }}" not in text and "${{}}" not in text  # every expression survived baking
+
+
+def test_gitlab_pipeline_structure(baked):
+    """Commit-message, schedule, web and merge-request triggers; an optional CML runner; a release
+    on "trigger training v..."; a teardown that always runs when a runner was launched."""
+    project, answers = baked
+    if not gitlab_wanted(answers):
+        pytest.skip("no GitLab pipeline in this bake")
+    pipeline = gitlab(project)
+    rules = [rule["if"] for rule in pipeline["workflow"]["rules"]]
+    assert "$CI_COMMIT_MESSAGE =~ /^trigger training/" in rules
+    assert '$CI_PIPELINE_SOURCE == "schedule"' in rules and '$CI_PIPELINE_SOURCE == "web"' in rules
+    assert pipeline["stages"] == ["launch", "train", "release", "teardown"]
+    assert "--single" in " ".join(pipeline["launch-runner"]["script"])
+    assert pipeline["train"]["needs"] == [{"job": "launch-runner", "optional": True}]
+    assert pipeline["train"]["tags"] == ["$RUNNER_TAG"]
+    assert pipeline["release"]["rules"] == [{"if": "$CI_COMMIT_MESSAGE =~ /^trigger training v[0-9]/"}]
+    assert pipeline["release"]["release"]["tag_name"] == "$MODEL_VERSION"
+    assert pipeline["teardown"]["rules"] == [{"if": '$LAUNCH_RUNNER == "true"', "when": "always"}]
+    assert pipeline["variables"]["CLOUD"] == answers.get("cloud", "aws")
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("gitlab")
+def test_gitlab_pipeline_runs_under_gitlab_ci_local(tmp_path):
+    """gitlab-ci-local runs the pipeline with its shell executor on a tagged (not CML) runner:
+    train pushes to an S3 server on 127.0.0.1, reports without posting, passes the gate, and the
+    release job picks up the version from "trigger training v1.2"."""
+    assert GITLAB_CI_LOCAL.exists(), "run tools/setup-test-tools.sh first"
+    server = S3Server(tmp_path / "s3").start()
+    try:
+        server.make_bucket("models")
+        project = bake(
+            tmp_path / "bake", ci="gitlab", dvc_remote="s3", dvc_remote_url="s3://models/fraud",
+            dvc_remote_endpoint_url=server.endpoint,
+        )  # fmt: skip
+        set_params(project, get_data__n_samples=3000, train__xgboost__n_estimators=30, gate__min=0.0)
+        run(project, "git", "commit", "-qam", "Use a small data set")
+        # gitlab-ci-local wants an origin; the report compares with origin/main.
+        run(project, "git", "remote", "add", "origin", "https://gitlab.example.com/team/fraud-detection.git")
+        run(project, "git", "update-ref", "refs/remotes/origin/main", "HEAD")
+        variables = {
+            "LAUNCH_RUNNER": "false", "CI_PIPELINE_SOURCE": "web", "CI_COMMIT_MESSAGE": "trigger training v1.2",
+            **server.credentials(),
+        }  # fmt: skip
+        command = [str(GITLAB_CI_LOCAL), "--no-color", "--force-shell-executor", "--shell-isolation"]
+        command += ["--no-artifacts-to-source", "--ignore-predefined-vars", "CI_COMMIT_MESSAGE,CI_PIPELINE_SOURCE"]
+        for key, value in variables.items():
+            command += ["--variable", f"{key}={value}"]
+        # Its launcher runs `node` from PATH: the Node 22 installed beside it, not the system's.
+        path = os.pathsep.join([str(GITLAB_CI_LOCAL.parent), str(BIN), os.environ.get("PATH", "")])
+        result = run(project, *command, check=False, timeout=900, env={"PATH": path})
+        log = result.stdout + result.stderr
+        assert result.returncode == 0, log
+        assert re.search(r"PASS\s+train", log) and re.search(r"PASS\s+release", log), log
+        assert "launch-runner" not in log  # LAUNCH_RUNNER=false: no CML machine
+        assert "Running stage 'train'" in log
+        assert "not posted: cml is not installed" in log
+        assert "quality gate passed" in log
+        assert "Releasing the model as v1.2" in log
+        assert any((server.root / "models/fraud/files/md5").rglob("*")), "nothing was pushed to the S3 remote"
+        report = project / ".gitlab-ci-local/artifacts/train/report.md"
+        assert report.exists() and "| Average precision |" in report.read_text()
+    finally:
+        server.stop()
