@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from cookiecutter.main import cookiecutter
+from s3_server import S3Server
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 OPTIONS = json.loads((TEMPLATE / "cookiecutter.json").read_text())
@@ -125,3 +126,12 @@ def set_params(project: Path, **values: object) -> None:
         assert key in node, f"{dotted} is not in params.yaml"
         node[key] = value
     path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """An S3 server on 127.0.0.1 with an empty bucket `models`, for one test module."""
+    server = S3Server(tmp_path_factory.mktemp("s3")).start()
+    server.make_bucket("models")
+    yield server
+    server.stop()

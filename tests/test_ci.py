@@ -12,18 +12,8 @@ import sys
 
 import pytest
 from conftest import bake, run, set_params, stages_run
-from s3_server import S3Server
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ci")]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """A running S3 server with an empty bucket, stopped after the module."""
-    server = S3Server(tmp_path_factory.mktemp("s3")).start()
-    server.make_bucket("models")
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
