@@ -59,3 +59,29 @@ def test_read_source_refuses_a_bad_source(tmp_path, name, message):
     """A missing file or an unknown format is a UserError naming get_data.source."""
     with pytest.raises(UserError, match=message):
         read_source(str(tmp_path / name))
+
+
+def test_read_source_sniffs_the_separator(tmp_path):
+    """A CSV separated by semicolons or tabs reads into its columns."""
+    (tmp_path / "semicolons.csv").write_text("amount;status\n1.5;ok\n2.5;fraud\n")
+    (tmp_path / "tabs.csv").write_text("amount\tstatus\n1.5\tok\n")
+    assert read_source(str(tmp_path / "semicolons.csv")).columns.tolist() == ["amount", "status"]
+    assert read_source(str(tmp_path / "tabs.csv")).columns.tolist() == ["amount", "status"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is empty"),
+        (b"amount,status\n", "has a header but no rows"),
+        (b"amount,status,amount\n1,ok,2\n", "column name 'amount' more than once"),
+        ("name,status\nJos\u00e9,ok\n".encode("latin-1"), "not UTF-8"),
+    ],
+    ids=["empty", "header-only", "repeated-name", "latin-1"],
+)
+def test_read_source_refuses_unusable_csv(tmp_path, content, message):
+    """An empty, header-only, repeated-column or non-UTF-8 CSV is a UserError saying what to fix."""
+    path = tmp_path / "orders.csv"
+    path.write_bytes(content)
+    with pytest.raises(UserError, match=message):
+        read_source(str(path))

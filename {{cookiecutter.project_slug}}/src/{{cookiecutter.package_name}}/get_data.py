@@ -57,9 +57,7 @@ def read_source(source: str) -> pd.DataFrame:
             f"Give a file ending in {', '.join(SOURCE_FORMATS)}"
         )
     try:
-        if name.endswith((".parquet", ".pq")):
-            return pd.read_parquet(source)
-        return pd.read_csv(source)
+        frame = pd.read_parquet(source) if name.endswith((".parquet", ".pq")) else read_csv(source)
     except FileNotFoundError:
         raise UserError(
             f"get_data.source {source!r} does not exist. Give an existing path or URL"
@@ -68,6 +66,38 @@ def read_source(source: str) -> pd.DataFrame:
         raise UserError(
             f"get_data.source {source!r} is empty. Give a file with a header and rows"
         ) from None
+    except UnicodeDecodeError:
+        raise UserError(
+            f"get_data.source {source!r} is not UTF-8 text. Save it as UTF-8 and run again"
+        ) from None
+    if frame.empty:
+        raise UserError(f"get_data.source {source!r} has a header but no rows. Give it data")
+    return frame
+
+
+def read_csv(source: str) -> pd.DataFrame:
+    """Read a CSV file separated by commas, semicolons, tabs or bars; refuse repeated column names."""
+    import csv
+
+    import fsspec
+    import pandas as pd
+
+    with fsspec.open(source, "rt", encoding="utf-8", compression="infer") as handle:
+        first_line = handle.readline()
+    if not first_line.strip():
+        raise pd.errors.EmptyDataError(source)
+    try:
+        separator = csv.Sniffer().sniff(first_line, delimiters=",;\t|").delimiter
+    except csv.Error:  # a single column: nothing to sniff
+        separator = ","
+    names = next(csv.reader([first_line], delimiter=separator))
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:  # pandas would quietly rename the second one
+        raise UserError(
+            f"get_data.source has the column name {repeated[0]!r} more than once. "
+            "Give every column its own name"
+        )
+    return pd.read_csv(source, sep=separator)
 
 
 def label_rows(frame: pd.DataFrame, label_column: str, positive_label: Any) -> pa.Table:
