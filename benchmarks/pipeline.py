@@ -11,14 +11,19 @@ table, each figure next to its comparison measured in the same run (medians over
    np.genfromtxt text files and a RandomForestClassifier, skipped above 1e6 rows);
 4. growth of time and peak memory between consecutive sizes.
 
+Python bytecode is cached in the temporary directory (PYTHONPYCACHEPREFIX) and warmed up by
+an unmeasured run first, so a virtualenv installed without .pyc files (or a shell with
+PYTHONDONTWRITEBYTECODE=1) does not add seconds of compiling to every process.
+
 Run from the template's root, with its virtualenv:
 
-    .venv/bin/python benchmarks/pipeline.py [--rows 1e5,1e6] [--repeats 3]
+    .venv/bin/python benchmarks/pipeline.py [--rows 1e5,1e6] [--repeats 3] [--repeats-large 2]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import re
@@ -34,6 +39,7 @@ TEMPLATE = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # the virtualenv's bin: python, dvc, cookiecutter
 STAGES = ("get_data", "prepare", "train", "evaluate")
 SEEDS_MAX_ROWS = 1_000_000  # the seeds' way needs ~27 GB at 1e7 rows
+PYCACHE = Path(tempfile.gettempdir()) / "pipeline-bench-pycache"  # kept between runs
 
 # The simplest scripts a user would write for the same four steps, top-level imports.
 BARE = {
@@ -122,6 +128,8 @@ json.dump({{"roc_auc": roc_auc_score(y, p), "average_precision": average_precisi
 def environment(project: Path | None = None) -> dict[str, str]:
     """The environment for every command: the venv first on PATH, no DVC analytics."""
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}", DVC_NO_ANALYTICS="1")
+    env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     if project is not None:
         env["PYTHONPATH"] = str(project / "src")
     return env
@@ -231,6 +239,15 @@ def ran_stages(output: str) -> str:
     return "+".join(re.findall(r"Running stage '(\w+)'", output)) or "none"
 
 
+def warm_up(work: Path) -> None:
+    """Run everything once, small and unmeasured, to fill the bytecode cache."""
+    project = bake(work)
+    set_rows(project, 1000)
+    dvc(project, "repro")
+    scripts_run(write_scripts(work / "warm-bare", BARE, rows=1000, **xgboost_settings(project)))
+    scripts_run(write_scripts(work / "warm-seeds", SEEDS, rows=1000))
+
+
 def section_repro(work: Path, repeats: int) -> tuple[list[str], Path]:
     """Cold `dvc repro` of a fresh bake vs the bare scripts; return lines and the last project."""
     pipeline, bare, project = [], [], None
@@ -294,24 +311,27 @@ def file_sizes(project: Path) -> str:
     return ", ".join(f"{p} {(project / p).stat().st_size / 1e6:.2f}" for p in paths)
 
 
-def section_sizes(work: Path, sizes: list[int], repeats: int) -> tuple[list[str], dict]:
+def section_sizes(
+    work: Path, sizes: list[int], repeats: int, repeats_large: int
+) -> tuple[list[str], dict]:
     """Per stage time and peak RSS at each size, pipeline vs the seeds' way."""
     project = bake(work)
     results: dict[int, dict[str, dict]] = {}
     lines: list[str] = []
     for rows in sizes:
+        n = repeats_large if rows >= 1_000_000 else repeats
         set_rows(project, rows)
-        pipeline = median_runs([pipeline_run(project) for _ in range(repeats)])
+        pipeline = median_runs([pipeline_run(project) for _ in range(n)])
         ap = average_precision(project / "dvclive/evaluate/metrics.json")
         results[rows] = {"pipeline": pipeline}
         seeds, ap_seeds = None, None
         if rows <= SEEDS_MAX_ROWS:
             folder = write_scripts(work / f"seeds-{rows}", SEEDS, rows=rows)
-            seeds = median_runs([scripts_run(folder) for _ in range(repeats)])
+            seeds = median_runs([scripts_run(folder) for _ in range(n)])
             ap_seeds = average_precision(folder / "metrics.json")
             results[rows]["seeds"] = seeds
         lines += [
-            f"## 3. End to end, {label(rows)} rows (stage by stage, medians of {repeats})",
+            f"## 3. End to end, {label(rows)} rows (stage by stage, medians of {n})",
             "",
             "| stage | pipeline s | pipeline peak MB | seeds' way s | seeds' way peak MB |",
             "|---|---:|---:|---:|---:|",
@@ -348,7 +368,7 @@ def section_growth(results: dict) -> list[str]:
     sizes = sorted(results)
     lines = ["## 4. Growth between consecutive sizes (time x, peak memory x)", ""]
     for way in ("pipeline", "seeds"):
-        steps = [(a, b) for a, b in zip(sizes, sizes[1:]) if way in results[b]]
+        steps = [(a, b) for a, b in itertools.pairwise(sizes) if way in results[b]]
         if not steps:
             continue
         header = " | ".join(f"{label(a)} -> {label(b)} time | mem" for a, b in steps)
@@ -374,20 +394,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default="1e5,1e6", help="comma-separated sizes (default 1e5,1e6)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per figure (median)")
+    parser.add_argument(
+        "--repeats-large", type=int, help="runs per figure from 1e6 rows on (default --repeats)"
+    )
     args = parser.parse_args()
     sizes = sorted(int(float(size)) for size in args.rows.split(","))
 
     work = Path(tempfile.mkdtemp(prefix="pipeline-bench-"))
     try:
+        load = "/".join(f"{x:.1f}" for x in os.getloadavg())
         lines = [
             f"# Pipeline benchmark ({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, "
-            f"medians of {args.repeats})",
+            f"load average {load} at start)",
             "",
         ]
+        warm_up(work)
         repro_lines, project = section_repro(work, args.repeats)
         lines += repro_lines + section_incremental(project, args.repeats)
-        size_lines, results = section_sizes(work, sizes, args.repeats)
-        lines += size_lines + section_growth(results)
+        size_lines, results = section_sizes(
+            work, sizes, args.repeats, args.repeats_large or args.repeats
+        )
+        load = "/".join(f"{x:.1f}" for x in os.getloadavg())
+        lines += size_lines + section_growth(results) + [f"Load average at the end: {load}."]
         print("\n".join(lines))
     finally:
         shutil.rmtree(work, ignore_errors=True)

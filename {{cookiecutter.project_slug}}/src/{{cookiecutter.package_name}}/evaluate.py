@@ -18,7 +18,7 @@ import numpy as np
 from . import params as p
 from .cli import run
 from .dataset import read_features
-from .models import feature_importance
+from .models import feature_importance, fraud_probability
 from .paths import EVALUATE_LIVE_DIR, MODEL, TEST_DATA
 from .tracking import start_live
 
@@ -94,8 +94,7 @@ def main() -> None:
     threshold = p.fraction(params, "evaluate.threshold")
     features, labels, names = read_features(TEST_DATA)
     model = joblib.load(MODEL)
-    # float64: XGBoost gives float32, which dvclive's precision-recall plot does not accept.
-    probabilities = model.predict_proba(features)[:, 1].astype(np.float64)
+    probabilities = fraud_probability(model, features)
     predicted = (probabilities >= threshold).astype(np.int8)
     metrics = score(labels, probabilities, threshold)
 

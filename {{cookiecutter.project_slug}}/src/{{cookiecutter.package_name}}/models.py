@@ -40,3 +40,16 @@ def feature_importance(model: Any) -> np.ndarray:
     if hasattr(final, "feature_importances_"):
         return np.asarray(final.feature_importances_, dtype=np.float64)
     return np.abs(np.asarray(final.coef_, dtype=np.float64)).ravel()
+
+
+def fraud_probability(model: Any, features: np.ndarray) -> np.ndarray:
+    """The probability of fraud for each row, as float64, identical on every run.
+
+    A forest predicting on several cores adds its trees' votes in whatever order they
+    finish, which changes the last digits; it predicts on one core here instead.
+    """
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    if hasattr(final, "estimators_") and getattr(final, "n_jobs", None) not in (None, 1):
+        final.set_params(n_jobs=1)
+    # float64: XGBoost gives float32, which dvclive's precision-recall plot does not accept.
+    return model.predict_proba(features)[:, 1].astype(np.float64)
