@@ -125,3 +125,22 @@ def test_template_code_passes_ruff():
         [sys.executable, "-m", "ruff", "check", "hooks", "tests"], cwd=TEMPLATE, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize("text", ["Use {{ x }} here", "Use {% raw %} here"], ids=["braces", "block"])
+def test_template_syntax_in_an_answer_is_refused_by_cookiecutter(tmp_path, text):
+    """Cookiecutter reads `{{` and `{%` in an answer as a template and refuses it; nothing is baked."""
+    output = tmp_path / "out"
+    command = [
+        sys.executable,
+        "-m",
+        "cookiecutter",
+        "--no-input",
+        "-o",
+        str(output),
+        str(TEMPLATE),
+        f"description={text}",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert not output.exists() or list(output.iterdir()) == []
