@@ -47,6 +47,7 @@ SOURCES = {
     "legit-only.csv": "amount,status\n" + "".join(f"{i},ok\n" for i in range(50)),
     "fraud-only.csv": "amount,status\n" + "".join(f"{i},fraud\n" for i in range(50)),
     "repeated.csv": "amount,status,amount\n1,ok,2\n",
+    "no-values.csv": "amount,status\n" + "".join(f",{'fraud' if i % 5 == 0 else 'ok'}\n" for i in range(50)),
 }
 ORDERS = {"get_data.source": "orders.csv", "get_data.label_column": "status", "get_data.positive_label": "fraud"}
 CASES = {
@@ -62,7 +63,8 @@ CASES = {
     "empty-file": ("get_data", {**ORDERS, "get_data.source": "empty.csv"}, "is empty"),
     "only-legit-rows": ("get_data", {**ORDERS, "get_data.source": "legit-only.csv"}, "never occurs"),
     "repeated-column": ("get_data", {**ORDERS, "get_data.source": "repeated.csv"}, "more than once"),
-    "only-fraud-rows": ("prepare", {}, "fraud and legit rows are both needed"),
+    "only-empty-features": ("prepare", {**ORDERS, "get_data.source": "no-values.csv"}, "has no usable feature column"),
+    "only-fraud-rows": ("prepare", {**ORDERS, "get_data.source": "fraud-only.csv"}, "fraud and legit rows are both needed"),
     "test-size-above-one": ("prepare", {"prepare.test_size": 1.5}, "prepare.test_size"),
     "test-size-zero": ("prepare", {"prepare.test_size": 0}, "prepare.test_size"),
     "unknown-model": ("train", {"train.model": "svm"}, "train.model in params.yaml must be one of xgboost"),
@@ -81,14 +83,11 @@ def test_bad_input_stops_the_stage_in_one_line(project, tmp_path, stage, changes
     params = yaml.safe_load(good)
     for dotted, value in changes.items():
         edit(params, dotted, value)
+    bad_raw_data = stage != "get_data" and any(key.startswith("get_data.") for key in changes)
     try:
-        if stage == "prepare" and not changes:  # the raw data itself is bad: one class only
-            only_fraud = {**ORDERS, "get_data.source": "fraud-only.csv", "get_data.positive_label": "fraud"}
-            for dotted, value in only_fraud.items():
-                edit(params, dotted, value)
-            (project / "params.yaml").write_text(yaml.safe_dump(params))
-            run(project, sys.executable, "-m", "fraud_detection.get_data")
         (project / "params.yaml").write_text(yaml.safe_dump(params))
+        if bad_raw_data:  # get_data accepts the source; the stage after it cannot use it
+            run(project, sys.executable, "-m", "fraud_detection.get_data")
         output = project / STAGE_OUTPUT.get(stage, "dvclive/evaluate/metrics.json")
         moved = output.with_name(output.name + ".before")
         output.rename(moved)  # DVC removes a stage's outputs before running it
@@ -108,7 +107,7 @@ def test_bad_input_stops_the_stage_in_one_line(project, tmp_path, stage, changes
             moved.rename(output)
     finally:
         (project / "params.yaml").write_text(good)
-        if stage == "prepare" and not changes:
+        if bad_raw_data:
             run(project, sys.executable, "-m", "fraud_detection.get_data")
 
 

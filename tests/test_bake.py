@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import tomllib
+import warnings
 from pathlib import Path
 
 import pytest
@@ -194,6 +195,16 @@ def test_hostile_text_bakes_into_valid_files(tmp_path):
     assert meta["description"] == answers["description"]
     assert meta["authors"][0]["name"] == answers["author"]
     assert project.name == "zoe-s-fraud-check"
+    kept = json.loads((project / ".cookiecutter.json").read_text(encoding="utf-8"))["cookiecutter"]
+    assert {key: kept[key] for key in answers} == answers
+    for name in files_of(project):  # every file of a parseable kind parses
+        text = (project / name).read_text(encoding="utf-8")
+        if name.endswith(".py"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # an invalid escape sequence would only warn
+                compile(text, name, "exec")
+        elif name.endswith((".yaml", ".yml")):
+            yaml.safe_load(text)
     run(project, sys.executable, "-m", "ruff", "check", "--no-cache", ".")
 
 

@@ -1,4 +1,5 @@
-"""{{ cookiecutter.project_name }}: a DVC pipeline get_data -> prepare -> train -> evaluate.
+"""A DVC pipeline in four stages: get_data -> prepare -> train -> evaluate.
 
-Each stage is a module run as ``python -m {{ cookiecutter.package_name }}.<stage>`` (see dvc.yaml).
+Each stage is a module of this package, run by DVC as ``python -m <package>.<stage>``
+(see dvc.yaml); the other modules hold what the stages share.
 """
