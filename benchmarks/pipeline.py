@@ -201,10 +201,7 @@ def scripts_run(folder: Path) -> dict[str, tuple[float, float]]:
 def pipeline_run(project: Path) -> dict[str, tuple[float, float]]:
     """Run each stage module of the project: {stage: (seconds, peak MB)}."""
     env = environment(project)
-    return {
-        stage: measured([str(BIN / "python"), "-m", f"fraud_detection.{stage}"], project, env)
-        for stage in STAGES
-    }
+    return {stage: measured([str(BIN / "python"), "-m", f"fraud_detection.{stage}"], project, env) for stage in STAGES}
 
 
 def label(rows: int) -> str:
@@ -290,8 +287,7 @@ def section_incremental(project: Path, repeats: int) -> list[str]:
         "| | wall s | stages run |",
         "|---|---:|---|",
         f"| no-op `dvc repro` | {statistics.median(noop):.1f} | none |",
-        f"| `dvc exp run -S train.xgboost.max_depth=N` | {statistics.median(exp):.1f} "
-        f"| {', '.join(sorted(stages))} |",
+        f"| `dvc exp run -S train.xgboost.max_depth=N` | {statistics.median(exp):.1f} | {', '.join(sorted(stages))} |",
         "",
     ]
 
@@ -303,17 +299,12 @@ def file_sizes(project: Path) -> str:
         "data/prepared/train.parquet",
         "data/prepared/test.parquet",
         "models/model.joblib",
-        *sorted(
-            p.relative_to(project).as_posix()
-            for p in (project / "dvclive/evaluate/plots/sklearn").glob("*.json")
-        ),
+        *sorted(p.relative_to(project).as_posix() for p in (project / "dvclive/evaluate/plots/sklearn").glob("*.json")),
     ]
     return ", ".join(f"{p} {(project / p).stat().st_size / 1e6:.2f}" for p in paths)
 
 
-def section_sizes(
-    work: Path, sizes: list[int], repeats: int, repeats_large: int
-) -> tuple[list[str], dict]:
+def section_sizes(work: Path, sizes: list[int], repeats: int, repeats_large: int) -> tuple[list[str], dict]:
     """Per stage time and peak RSS at each size, pipeline vs the seeds' way."""
     project = bake(work)
     results: dict[int, dict[str, dict]] = {}
@@ -338,9 +329,7 @@ def section_sizes(
         ]
         for stage in STAGES:
             s = f"{seeds[stage][0]:.1f} | {seeds[stage][1]:.0f}" if seeds else "skipped | skipped"
-            lines.append(
-                f"| {stage} | {pipeline[stage][0]:.1f} | {pipeline[stage][1]:.0f} | {s} |"
-            )
+            lines.append(f"| {stage} | {pipeline[stage][0]:.1f} | {pipeline[stage][1]:.0f} | {s} |")
         total = sum(t for t, _ in pipeline.values())
         peak = max(m for _, m in pipeline.values())
         if seeds:
@@ -394,9 +383,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default="1e5,1e6", help="comma-separated sizes (default 1e5,1e6)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per figure (median)")
-    parser.add_argument(
-        "--repeats-large", type=int, help="runs per figure from 1e6 rows on (default --repeats)"
-    )
+    parser.add_argument("--repeats-large", type=int, help="runs per figure from 1e6 rows on (default --repeats)")
     args = parser.parse_args()
     sizes = sorted(int(float(size)) for size in args.rows.split(","))
 
@@ -411,9 +398,7 @@ def main() -> None:
         warm_up(work)
         repro_lines, project = section_repro(work, args.repeats)
         lines += repro_lines + section_incremental(project, args.repeats)
-        size_lines, results = section_sizes(
-            work, sizes, args.repeats, args.repeats_large or args.repeats
-        )
+        size_lines, results = section_sizes(work, sizes, args.repeats, args.repeats_large or args.repeats)
         load = "/".join(f"{x:.1f}" for x in os.getloadavg())
         lines += size_lines + section_growth(results) + [f"Load average at the end: {load}."]
         print("\n".join(lines))
