@@ -6,6 +6,7 @@ import importlib.util
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import TEMPLATE
@@ -19,6 +20,12 @@ def load_hook(name: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def bake_cli(output: Path, *pairs: str) -> subprocess.CompletedProcess:
+    """Run the cookiecutter command line, with no prompts, answers given as ``key=value``."""
+    command = [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(output), str(TEMPLATE), *pairs]
+    return subprocess.run(command, capture_output=True, text=True)
 
 
 BAD_ANSWERS = {
@@ -58,12 +65,8 @@ BAD_ANSWERS = {
 @pytest.mark.parametrize(("answers", "mentions"), BAD_ANSWERS.values(), ids=BAD_ANSWERS.keys())
 def test_bad_answer_is_refused_in_one_line(tmp_path, answers, mentions):
     """The cookiecutter CLI exits non-zero, prints one ERROR line naming the problem, bakes nothing."""
-    pairs = [f"{key}={value}" for key, value in answers.items()]
     output = tmp_path / "out"
-    result = subprocess.run(
-        [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(output), str(TEMPLATE), *pairs],
-        capture_output=True, text=True,
-    )  # fmt: skip
+    result = bake_cli(output, *(f"{key}={value}" for key, value in answers.items()))
     assert result.returncode != 0
     errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR:")]
     assert len(errors) == 1, result.stderr
@@ -76,17 +79,7 @@ def test_bad_answer_is_refused_in_one_line(tmp_path, answers, mentions):
 def test_an_unknown_choice_is_refused_by_cookiecutter(tmp_path):
     """A value outside a choice list (an unknown cloud) is refused before any hook runs, naming the choices."""
     output = tmp_path / "out"
-    command = [
-        sys.executable,
-        "-m",
-        "cookiecutter",
-        "--no-input",
-        "-o",
-        str(output),
-        str(TEMPLATE),
-        "cloud=digitalocean",
-    ]
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = bake_cli(output, "cloud=digitalocean")
     assert result.returncode != 0
     assert (
         "digitalocean provided for choice variable cloud, but the choices are ['aws', 'gcp', 'azure']" in result.stderr
@@ -131,16 +124,6 @@ def test_template_code_passes_ruff():
 def test_template_syntax_in_an_answer_is_refused_by_cookiecutter(tmp_path, text):
     """Cookiecutter reads `{{` and `{%` in an answer as a template and refuses it; nothing is baked."""
     output = tmp_path / "out"
-    command = [
-        sys.executable,
-        "-m",
-        "cookiecutter",
-        "--no-input",
-        "-o",
-        str(output),
-        str(TEMPLATE),
-        f"description={text}",
-    ]
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = bake_cli(output, f"description={text}")
     assert result.returncode != 0
     assert not output.exists() or list(output.iterdir()) == []
