@@ -66,11 +66,11 @@ def runs(process: psutil.Process, module: str) -> bool:
 
 
 def kill_stage_when_running(project, stage: str) -> int:
-    """Start `dvc repro`, kill -9 the process of ``stage`` once it runs; return dvc's exit code."""
+    """Rerun ``stage`` alone with `dvc repro`, kill -9 its process once it runs; return dvc's exit code."""
+    command = [sys.executable, "-m", "dvc", "repro", "--force", "--single-item", stage]
     repro = subprocess.Popen(
-        [sys.executable, "-m", "dvc", "repro", "--force"], cwd=project, env=project_env(project),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        command, cwd=project, env=project_env(project), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     target = f"fraud_detection.{stage}"
     deadline = time.monotonic() + 300
     try:
