@@ -168,12 +168,12 @@ def cron_field_error(text: str, name: str, low: int, high: int) -> str | None:
     """Why one cron field is not valid, or None."""
     for part in text.split(","):
         base, _, step = part.partition("/")
-        if step and not step.isdigit():
-            return f"its {name} step {step!r} is not a number"
+        if step and (not step.isdigit() or int(step) == 0):
+            return f"its {name} step {step!r} is not a whole number above 0"
         if base == "*":
             continue
-        first, _, last = base.partition("-")
-        for number in (first, last) if last else (first,):
+        first, dash, last = base.partition("-")
+        for number in (first, last) if dash else (first,):
             if not number.isdigit() or not low <= int(number) <= high:
                 return f"its {name} {number!r} is not between {low} and {high}"
     return None

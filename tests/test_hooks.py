@@ -47,6 +47,8 @@ BAD_ANSWERS = {
     "cron-four-fields": ({"training_schedule": "0 8 * *"}, "5 fields"),
     "cron-hour-25": ({"training_schedule": "0 25 * * *"}, "hour '25' is not between 0 and 23"),
     "cron-words": ({"training_schedule": "daily at eight"}, "training_schedule"),
+    "cron-open-range": ({"training_schedule": "0 8 1- * *"}, "day of month '' is not between 1 and 31"),
+    "cron-zero-step": ({"training_schedule": "*/0 * * * *"}, "step '0' is not a whole number above 0"),
     "gpu-on-cpu-instance": ({"cloud_gpu": "v100", "cloud_instance_type": "m5.large"}, "has no GPU"),
     "gpu-on-e2-gcp": ({"cloud": "gcp", "cloud_gpu": "tesla", "cloud_instance_type": "e2-standard-4"}, "has no GPU"),
     "region-with-space": ({"cloud_region": "us east"}, "cloud_region"),
