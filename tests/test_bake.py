@@ -39,8 +39,8 @@ def expected_tree(package: str, ci: str = "github") -> set[str]:
     ]
     tests = ["conftest", "test_evaluate", "test_get_data", "test_params", "test_pipeline", "test_prepare", "test_train"]
     return {
-        ".cookiecutter.json", ".dvc/.gitignore", ".dvc/config", ".dvcignore", ".gitignore",
-        "README.md", "dvc.yaml", "params.yaml", "pyproject.toml",
+        ".cookiecutter.json", ".dvc/.gitignore", ".dvc/config", ".dvc/plots/confusion_counts.json",
+        ".dvcignore", ".gitignore", "README.md", "dvc.yaml", "params.yaml", "pyproject.toml",
         *(f"src/{package}/{name}.py" for name in modules),
         *(f"tests/{name}.py" for name in tests),
         *({".github/workflows/train.yml", ".github/actionlint.yaml"} if ci in ("github", "both") else set()),

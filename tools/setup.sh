@@ -10,4 +10,5 @@ fi
 if [ ! -x .venv/bin/uv ]; then
     .venv/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(sed -n 's/^uv==//p' requirements.txt)"
 fi
-.venv/bin/uv pip install --quiet --python .venv/bin/python -r requirements.txt
+# Bytecode compiled now, once: the tests run stages with PYTHONDONTWRITEBYTECODE=1.
+.venv/bin/uv pip install --quiet --compile-bytecode --python .venv/bin/python -r requirements.txt

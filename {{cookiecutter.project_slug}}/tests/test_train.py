@@ -26,3 +26,17 @@ def test_an_unknown_setting_is_a_user_error(features_and_labels):
     """A misspelt hyperparameter is named in a UserError, not a traceback."""
     with pytest.raises(UserError, match=r"train\.random_forest"):
         fit("random_forest", {"n_trees": 5}, 0, *features_and_labels)
+
+
+def test_the_xgboost_device_reaches_xgboost(features_and_labels):
+    """train.xgboost.device is handed to XGBoost as is: `cuda` trains on a GPU where there is one.
+
+    Without a GPU, XGBoost itself falls back to the CPU and warns; the model still fits.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # XGBoost's "no GPU found" warning, on CPU-only machines
+        model = fit("xgboost", {"n_estimators": 2, "device": "cuda"}, 0, *features_and_labels)
+    assert model.get_params()["device"] == "cuda"
+    assert model.predict_proba(features_and_labels[0]).shape == (len(features_and_labels[1]), 2)

@@ -7,13 +7,14 @@ values included; prepare handles them) and the label as `is_fraud`, 1 for fraud.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import params as p
 from .cli import UserError, run
-from .dataset import TARGET, write_table
+from .dataset import TARGET, write_batches, write_table
 from .paths import RAW_DATA
 
 if TYPE_CHECKING:
@@ -23,27 +24,73 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SOURCE_FORMATS = (".csv", ".csv.gz", ".parquet", ".pq")
+BATCH_ROWS = 1_000_000  # synthetic rows made and written at a time: 80 MB at 20 features
+CLASS_SEPARATION = 0.6  # distance of the class clusters from the centre, in standard deviations
+
+
+def synthetic_batches(
+    n_samples: int, n_features: int, positive_rate: float, seed: int
+) -> Iterator[pa.RecordBatch]:
+    """Make an imbalanced binary data set, ``BATCH_ROWS`` rows at a time, as float32 columns.
+
+    About ``positive_rate`` of the rows are fraud (at least one row of each class). Half
+    the features are informative: each class is two Gaussian clusters, with their own
+    correlations, at corners of a hypercube (as scikit-learn's make_classification does).
+    Two more are linear mixes of those, the rest are noise.
+    """
+    import pyarrow as pa
+
+    rng = np.random.default_rng(seed)
+    informative = max(1, n_features // 2)
+    redundant = min(2, n_features - informative)
+    clusters = 2 if informative >= 2 else 1
+    centres = CLASS_SEPARATION * corners(rng, 2 * clusters, informative)
+    mixes = rng.uniform(-1, 1, (2 * clusters, informative, informative)).astype(np.float32)
+    redundant_mix = rng.uniform(-1, 1, (informative, redundant)).astype(np.float32)
+    labels = np.zeros(n_samples, dtype=np.int8)
+    labels[rng.choice(n_samples, positive_count(n_samples, positive_rate), replace=False)] = 1
+    names = [f"feature_{i:02d}" for i in range(n_features)] + [TARGET]
+
+    for start in range(0, n_samples, BATCH_ROWS):
+        batch_rng = np.random.default_rng([seed, start])
+        batch_labels = labels[start : start + BATCH_ROWS]
+        rows = len(batch_labels)
+        group = batch_labels * clusters + batch_rng.integers(0, clusters, rows)
+        features = np.empty((rows, n_features), dtype=np.float32, order="F")
+        features[:, informative + redundant :] = batch_rng.standard_normal(
+            (rows, n_features - informative - redundant), dtype=np.float32
+        )
+        noise = batch_rng.standard_normal((rows, informative), dtype=np.float32)
+        for g in range(2 * clusters):
+            members = group == g
+            features[members, :informative] = noise[members] @ mixes[g] + centres[g]
+        del noise
+        features[:, informative : informative + redundant] = (
+            features[:, :informative] @ redundant_mix
+        )
+        columns = [pa.array(features[:, i]) for i in range(n_features)]
+        yield pa.RecordBatch.from_arrays([*columns, pa.array(batch_labels)], names=names)
+
+
+def positive_count(n_samples: int, positive_rate: float) -> int:
+    """How many of ``n_samples`` synthetic rows are fraud: at least one of each class if possible."""
+    return max(0, min(max(1, round(n_samples * positive_rate)), n_samples - 1))
+
+
+def corners(rng: np.random.Generator, count: int, dimensions: int) -> np.ndarray:
+    """``count`` distinct corners of the hypercube [-1, 1]^dimensions (or as many as exist)."""
+    exact = min(dimensions, 16)  # corners drawn without repeats among the first 16 axes
+    codes = rng.choice(2**exact, size=count, replace=count > 2**exact)
+    bits = (codes[:, None] >> np.arange(exact)) & 1
+    rest = rng.integers(0, 2, (count, dimensions - exact))
+    return (2 * np.hstack([bits, rest]) - 1).astype(np.float32)
 
 
 def make_synthetic(n_samples: int, n_features: int, positive_rate: float, seed: int) -> pa.Table:
-    """Make an imbalanced binary data set: about ``positive_rate`` of the rows are fraud."""
+    """The whole synthetic data set as one table (see ``synthetic_batches``)."""
     import pyarrow as pa
-    from sklearn.datasets import make_classification
 
-    informative = max(1, n_features // 2)
-    features, labels = make_classification(
-        n_samples=n_samples,
-        n_features=n_features,
-        n_informative=informative,
-        n_redundant=min(2, n_features - informative),
-        n_clusters_per_class=2 if informative >= 2 else 1,
-        weights=[1 - positive_rate],
-        class_sep=0.8,
-        random_state=seed,
-    )
-    columns = {f"feature_{i:02d}": features[:, i].astype(np.float32) for i in range(n_features)}
-    columns[TARGET] = labels.astype(np.int8)
-    return pa.table(columns)
+    return pa.Table.from_batches(synthetic_batches(n_samples, n_features, positive_rate, seed))
 
 
 def read_source(source: str) -> pd.DataFrame:
@@ -141,22 +188,19 @@ def main() -> None:
             lambda v: isinstance(v, int | float | str),
         )
         table = label_rows(read_source(source), label_column, positive_label)
+        write_table(table, RAW_DATA)
+        rows, columns = table.num_rows, table.num_columns - 1
+        positives = int(np.asarray(table.column(TARGET)).sum())
     else:
-        table = make_synthetic(
-            n_samples=p.positive_int(params, "get_data.n_samples"),
-            n_features=p.positive_int(params, "get_data.n_features"),
-            positive_rate=p.fraction(params, "get_data.positive_rate"),
-            seed=seed,
-        )
-    write_table(table, RAW_DATA)
-    positives = int(np.asarray(table.column(TARGET)).sum())
+        rows = p.positive_int(params, "get_data.n_samples")
+        columns = p.positive_int(params, "get_data.n_features")
+        positive_rate = p.fraction(params, "get_data.positive_rate")
+        positives = positive_count(rows, positive_rate)
+        write_batches(synthetic_batches(rows, columns, positive_rate, seed), RAW_DATA)
     log.info(
         "wrote %s: %d rows, %d features, %.2f%% fraud",
-        RAW_DATA,
-        table.num_rows,
-        table.num_columns - 1,
-        100 * positives / max(table.num_rows, 1),
-    )
+        RAW_DATA, rows, columns, 100 * positives / rows,
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

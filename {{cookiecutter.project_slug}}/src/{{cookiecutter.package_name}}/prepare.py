@@ -58,9 +58,7 @@ def encode(train: pa.Table, test: pa.Table, max_categories: int) -> tuple[pa.Tab
         kind = train.schema.field(name).type
         if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
             column = train.column(name).cast(pa.float32())
-            if column.null_count == len(column) or bool(
-                pc.all(pc.is_nan(column.fill_null(np.nan))).as_py()
-            ):
+            if missing_count(column) == len(column):
                 log.warning("dropped column %r: it has no values in the training rows", name)
                 continue
             median = pc.approximate_median(column).as_py()
@@ -81,8 +79,15 @@ def encode(train: pa.Table, test: pa.Table, max_categories: int) -> tuple[pa.Tab
     return pa.table(train_columns), pa.table(test_columns)
 
 
+def missing_count(column: pa.ChunkedArray) -> int:
+    """How many values of a float column are null or NaN."""
+    return column.null_count + (pc.sum(pc.is_nan(column)).as_py() or 0)
+
+
 def fill_missing(column: pa.ChunkedArray, value: float) -> pa.ChunkedArray:
-    """Replace nulls and NaNs in a float column by ``value``."""
+    """Replace nulls and NaNs in a float column by ``value``; a full column is returned as is."""
+    if not missing_count(column):
+        return column
     return pc.if_else(pc.is_nan(column.fill_null(np.nan)), value, column).cast(pa.float32())
 
 
@@ -98,10 +103,12 @@ def main() -> None:
     test_size = p.fraction(params, "prepare.test_size")
     max_categories = p.positive_int(params, "prepare.max_categories")
 
-    raw = pq.read_table(RAW_DATA)
+    raw = pq.ParquetFile(RAW_DATA).read()
     labels = raw.column(TARGET).to_numpy()
     train_rows, test_rows = stratified_split(labels, test_size, seed)
-    train, test = encode(raw.take(train_rows), raw.take(test_rows), max_categories)
+    train, test = raw.take(train_rows), raw.take(test_rows)
+    del raw  # the split copies hold every row: keep only them in memory
+    train, test = encode(train, test, max_categories)
     if train.num_columns == 1:
         raise UserError(f"{RAW_DATA} has no usable feature column. Check get_data.source")
     write_table(train, TRAIN_DATA)

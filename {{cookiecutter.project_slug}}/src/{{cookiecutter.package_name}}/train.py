@@ -1,7 +1,8 @@
 """Stage train: fit the model named by train.model on the training set and save it.
 
 Writes models/model.joblib and, through dvclive, dvclive/train/ (for XGBoost, the
-log loss and average precision of every boosting round, measured on the training rows).
+log loss and average precision of every boosting round, measured on a fixed sample of
+at most LOGGED_ROWS training rows, so that logging costs the same at any data size).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from .paths import MODEL, TRAIN_DATA, TRAIN_LIVE_DIR
 from .tracking import start_live
 
 log = logging.getLogger(__name__)
+
+LOGGED_ROWS = 20_000
 
 
 def fit(
@@ -42,8 +45,11 @@ def fit(
             from dvclive.xgb import DVCLiveCallback
 
             model.set_params(callbacks=[DVCLiveCallback(live=live)])
-            # The training matrix itself as eval set costs no extra memory in XGBoost.
-            model.fit(features, labels, eval_set=[(features, labels)], verbose=False)
+            logged = np.random.default_rng(seed).permutation(len(labels))[:LOGGED_ROWS]
+            logged.sort()
+            model.fit(
+                features, labels, eval_set=[(features[logged], labels[logged])], verbose=False
+            )
             # The callback holds the logger: keep it out of the saved model. (set_params would
             # also push the change into the fitted booster, which breaks saving it.)
             model.callbacks = None
