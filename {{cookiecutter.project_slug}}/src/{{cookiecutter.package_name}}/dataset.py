@@ -75,15 +75,20 @@ def dictionary_columns(schema: pa.Schema) -> list[str]:
 
 
 def read_features(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Read a prepared Parquet file as (features as float32, labels, feature names)."""
+    """Read a prepared Parquet file as (features as float32, labels, feature names).
+
+    Columns are read one at a time into one preallocated array, so the peak memory is
+    that array plus one column, not a second copy of the whole table.
+    """
     import pyarrow.parquet as pq
 
-    table = pq.ParquetFile(path).read()
-    names = [name for name in table.column_names if name != TARGET]
-    features = np.empty((table.num_rows, len(names)), dtype=np.float32, order="F")
+    source = pq.ParquetFile(path)
+    names = [name for name in source.schema_arrow.names if name != TARGET]
+    rows = source.metadata.num_rows
+    features = np.empty((rows, len(names)), dtype=np.float32, order="F")
     for i, name in enumerate(names):
-        features[:, i] = table.column(name).to_numpy()
-    labels = table.column(TARGET).to_numpy().astype(np.int8, copy=False)
+        features[:, i] = source.read(columns=[name]).column(0).to_numpy()
+    labels = source.read(columns=[TARGET]).column(0).to_numpy().astype(np.int8, copy=False)
     return features, labels, names
 
 

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+CURVE_STEP = 0.001  # curve points closer than this to the last one, on both axes, are dropped
+
 
 def score(labels: np.ndarray, probabilities: np.ndarray, threshold: float) -> dict[str, float]:
     """Return the metrics of fraud ``probabilities`` against true ``labels``."""
@@ -72,19 +74,64 @@ def confusion_figure(labels: np.ndarray, predicted: np.ndarray) -> Figure:
     return figure
 
 
-def curves_figure(labels: np.ndarray, probabilities: np.ndarray) -> Figure:
+def curve_points(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+    """The ROC and precision-recall curves, with the threshold of each point.
+
+    A curve has a point per distinct probability: hundreds of thousands on millions of
+    test rows. Points closer than CURVE_STEP to the previous one in both coordinates are
+    dropped, which no plot can show, and which keeps the plot data small at any size.
+    """
+    from sklearn.metrics import precision_recall_curve, roc_curve
+
+    fpr, tpr, roc_thresholds = roc_curve(labels, probabilities, drop_intermediate=True)
+    precision, recall, pr_thresholds = precision_recall_curve(
+        labels, probabilities, drop_intermediate=True
+    )
+    roc = {"fpr": fpr, "tpr": tpr, "threshold": np.minimum(roc_thresholds, 1.0)}  # first is inf
+    pr = {"recall": recall, "precision": precision, "threshold": np.append(pr_thresholds, 1.0)}
+    return {
+        "roc": thinned(roc, "fpr", "tpr"),
+        "precision_recall": thinned(pr, "recall", "precision"),
+    }
+
+
+def thinned(curve: dict[str, np.ndarray], x: str, y: str) -> dict[str, np.ndarray]:
+    """Keep the points of ``curve`` that move to another CURVE_STEP cell, and both ends."""
+    cells = np.round(np.column_stack([curve[x], curve[y]]) / CURVE_STEP)
+    keep = np.ones(len(cells), dtype=bool)
+    keep[1:-1] = np.any(cells[1:-1] != cells[:-2], axis=1)
+    return {name: values[keep] for name, values in curve.items()}
+
+
+def plot_rows(curve: dict[str, np.ndarray]) -> list[dict[str, float]]:
+    """A curve as the list of rows dvclive writes for a plot."""
+    names = list(curve)
+    return [
+        dict(zip(names, map(float, row), strict=True)) for row in zip(*curve.values(), strict=True)
+    ]
+
+
+def curves_figure(
+    curves: dict[str, dict[str, np.ndarray]], metrics: dict[str, float], fraud_share: float
+) -> Figure:
     """Draw the ROC and precision-recall curves side by side."""
     from matplotlib.figure import Figure
-    from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay
 
     figure = Figure(figsize=(9, 4), layout="constrained")
     roc_axes, pr_axes = figure.subplots(1, 2)
-    RocCurveDisplay.from_predictions(labels, probabilities, ax=roc_axes, name="model")
-    roc_axes.plot([0, 1], [0, 1], linestyle=":", color="grey")
-    roc_axes.set_title("ROC")
-    PrecisionRecallDisplay.from_predictions(labels, probabilities, ax=pr_axes, name="model")
-    pr_axes.axhline(labels.mean(), linestyle=":", color="grey")  # a model that guesses
-    pr_axes.set_title("Precision-recall")
+    roc, pr = curves["roc"], curves["precision_recall"]
+    roc_axes.plot(roc["fpr"], roc["tpr"], label=f"model (AUC = {metrics['roc_auc']:.3f})")
+    roc_axes.plot([0, 1], [0, 1], linestyle=":", color="grey", label="chance")
+    roc_axes.set(title="ROC", xlabel="False positive rate", ylabel="True positive rate")
+    pr_axes.step(
+        pr["recall"], pr["precision"], where="post",
+        label=f"model (AP = {metrics['average_precision']:.3f})",
+    )  # fmt: skip
+    pr_axes.axhline(fraud_share, linestyle=":", color="grey", label="chance")
+    pr_axes.set(title="Precision-recall", xlabel="Recall", ylabel="Precision")
+    for axes in (roc_axes, pr_axes):
+        axes.set(xlim=(-0.01, 1.01), ylim=(-0.01, 1.01), aspect="equal")
+        axes.legend(loc="lower right" if axes is roc_axes else "lower left")
     return figure
 
 
@@ -112,18 +159,23 @@ def main() -> None:
     probabilities = fraud_probability(model, features)
     predicted = (probabilities >= threshold).astype(np.int8)
     metrics = score(labels, probabilities, threshold)
+    curves = curve_points(labels, probabilities)
 
     with start_live(EVALUATE_LIVE_DIR) as live:
         for name, value in metrics.items():
             live.log_metric(name, value, plot=False)
-        live.log_sklearn_plot("roc", labels, probabilities, drop_intermediate=True)
-        live.log_sklearn_plot("precision_recall", labels, probabilities, drop_intermediate=True)
+        live.log_plot("roc", plot_rows(curves["roc"]), x="fpr", y="tpr")
+        live.log_plot(
+            "precision_recall", plot_rows(curves["precision_recall"]), x="recall", y="precision"
+        )
         live.log_plot(
             "confusion_matrix", confusion_counts(labels, predicted),
             x="actual", y="predicted", template="confusion_counts",
         )  # fmt: skip
         live.log_image("confusion_matrix.png", confusion_figure(labels, predicted))
-        live.log_image("roc_precision_recall.png", curves_figure(labels, probabilities))
+        live.log_image(
+            "roc_precision_recall.png", curves_figure(curves, metrics, float(labels.mean()))
+        )
         live.log_image(
             "feature_importance.png", importance_figure(names, feature_importance(model))
         )
