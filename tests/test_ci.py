@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 from conftest import bake, run, set_params, stages_run
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ci")]
@@ -52,6 +53,19 @@ def test_train_on_a_fresh_clone_restores_instead_of_rerunning(project, server, t
     result = ci(clone, server, "train", "--timeout", "120")
     assert stages_run(result.stdout) == []
     assert (clone / "models/model.joblib").exists()
+
+
+def test_train_on_a_gpu_runner_hands_cuda_to_xgboost(project, server, tmp_path):
+    """`ci train --device cuda`, as both pipelines run it on a GPU runner, trains with
+    train.xgboost.device set to cuda, and the saved model carries it. (There is no GPU here:
+    XGBoost itself falls back to the CPU with a warning.)"""
+    clone = tmp_path / "gpu-runner"
+    subprocess.run(["git", "clone", "-q", str(project), str(clone)], check=True)
+    result = ci(clone, server, "train", "--device", "cuda", "--timeout", "120")
+    assert stages_run(result.stdout) == ["train", "evaluate"]
+    assert yaml.safe_load((clone / "params.yaml").read_text())["train"]["xgboost"]["device"] == "cuda"
+    device = run(clone, sys.executable, "-c", "import joblib; print(joblib.load('models/model.joblib').device)")
+    assert device.stdout.strip() == "cuda"
 
 
 def test_experiment_report_and_gate(project, server):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -172,6 +173,28 @@ def test_gitlab_pipeline_structure(baked):
     assert pipeline["release"]["release"]["tag_name"] == "$MODEL_VERSION"
     assert pipeline["teardown"]["rules"] == [{"if": '$LAUNCH_RUNNER == "true"', "when": "always"}]
     assert pipeline["variables"]["CLOUD"] == answers.get("cloud", "aws")
+
+
+def test_a_gpu_runner_trains_xgboost_on_cuda(baked):
+    """Both pipelines hand `--device cuda` to `ci train` on a GPU runner and `cpu` otherwise; `ci
+    train` turns it into train.xgboost.device (run for real in test_ci.py). GitLab's shell line is
+    run here by bash for each GPU value; GitHub's expression can only be read."""
+    project, answers = baked
+    if not (github_wanted(answers) or gitlab_wanted(answers)):
+        pytest.skip("no CI in this bake")
+    if github_wanted(answers):
+        step = next(s for s in workflow(project)["jobs"]["train"]["steps"] if "ci train" in s.get("run", ""))
+        assert '--device "$DEVICE"' in step["run"]
+        assert step["env"]["DEVICE"] == "${{ (inputs.gpu || env.DEFAULT_GPU) != 'nogpu' && 'cuda' || 'cpu' }}"
+    if gitlab_wanted(answers):
+        script = gitlab(project)["train"]["script"]
+        line = next(line for line in script if "DEVICE=" in line)
+        assert any('--device "$DEVICE"' in command for command in script if "ci train" in command)
+        for gpu, device in (("nogpu", "cpu"), ("v100", "cuda"), ("tesla", "cuda")):
+            shell = subprocess.run(
+                ["bash", "-c", f'{line}\necho "$DEVICE"'], env={"GPU": gpu}, capture_output=True, text=True
+            )
+            assert shell.stdout.strip() == device, (gpu, shell.stderr)
 
 
 @pytest.mark.slow
