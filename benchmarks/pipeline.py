@@ -9,7 +9,8 @@ table, each figure next to its comparison measured in the same run (medians over
 2. a no-op `dvc repro`, and a one-parameter `dvc exp run -S train.xgboost.max_depth=...`;
 3. each stage's wall time and peak RSS at each --rows size (`python -m fraud_detection.<stage>`
    under /usr/bin/time), and average precision, vs "the seeds' way" (np.savetxt /
-   np.genfromtxt text files and a RandomForestClassifier, skipped above 1e6 rows);
+   np.genfromtxt text files and a RandomForestClassifier, on the rows the pipeline makes;
+   skipped above 1e6 rows);
 4. growth of time and peak memory between consecutive sizes.
 
 Except in the "as installed" half of 1, Python bytecode is cached in a temporary folder
@@ -86,14 +87,14 @@ json.dump({{"roc_auc": roc_auc_score(y, p), "average_precision": average_precisi
 """,
 }
 
-# "The seeds' way": text files through np.savetxt / np.genfromtxt and a random forest.
+# "The seeds' way": text files through np.savetxt / np.genfromtxt and a random forest, on
+# the very rows the pipeline makes (its generator, same seed), so average precision compares.
 SEEDS = {
     "get_data": """
 import numpy as np
-from sklearn.datasets import make_classification
-X, y = make_classification(n_samples={rows}, n_features=20, n_informative=10, n_redundant=2,
-                           weights=[0.97], class_sep=0.8, random_state=42)
-np.savetxt("raw.csv", np.column_stack([X, y]), delimiter=",")
+from fraud_detection.get_data import make_synthetic
+table = make_synthetic(n_samples={rows}, n_features=20, positive_rate=0.03, seed=42)
+np.savetxt("raw.csv", np.column_stack([c.to_numpy() for c in table.columns]), delimiter=",")
 """,
     "prepare": """
 import numpy as np
@@ -210,9 +211,12 @@ def write_scripts(folder: Path, scripts: dict[str, str], **values: object) -> Pa
     return folder
 
 
-def scripts_run(folder: Path, bytecode: str = "cached") -> dict[str, tuple[float, float]]:
-    """Run the four scripts in ``folder`` as separate processes: {stage: (seconds, peak MB)}."""
-    env = environment(bytecode=bytecode)
+def scripts_run(folder: Path, bytecode: str = "cached", project: Path | None = None) -> dict[str, tuple[float, float]]:
+    """Run the four scripts in ``folder`` as separate processes: {stage: (seconds, peak MB)}.
+
+    With ``project``, the scripts can import its package (the seeds' way uses its generator).
+    """
+    env = environment(project, bytecode)
     return {stage: measured([str(BIN / "python"), f"{stage}.py"], folder, env) for stage in STAGES}
 
 
@@ -260,7 +264,7 @@ def warm_up(work: Path) -> None:
     set_rows(project, 1000)
     dvc(project, "repro")
     scripts_run(write_scripts(work / "warm-bare", BARE, rows=1000, **xgboost_settings(project)))
-    scripts_run(write_scripts(work / "warm-seeds", SEEDS, rows=1000))
+    scripts_run(write_scripts(work / "warm-seeds", SEEDS, rows=1000), project=project)
 
 
 def section_repro(work: Path, repeats: int) -> tuple[list[str], Path]:
@@ -355,7 +359,7 @@ def section_sizes(work: Path, sizes: list[int], repeats: int, repeats_large: int
         seeds, ap_seeds = None, None
         if rows <= SEEDS_MAX_ROWS:
             folder = write_scripts(work / f"seeds-{rows}", SEEDS, rows=rows)
-            seeds = median_runs([scripts_run(folder) for _ in range(n)])
+            seeds = median_runs([scripts_run(folder, project=project) for _ in range(n)])
             ap_seeds = average_precision(folder / "metrics.json")
             results[rows]["seeds"] = seeds
         raw_mb = rows * FEATURES * 8 / 2**20  # the data as one float64 array
