@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CURVE_STEP = 0.001  # curve points closer than this to the last one, on both axes, are dropped
+CURVE_STEP = 0.001  # plotted curves keep one point per cell of this size (see curve_points)
 
 
 def score(labels: np.ndarray, probabilities: np.ndarray, threshold: float) -> dict[str, float]:
@@ -78,8 +78,8 @@ def curve_points(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, dic
     """The ROC and precision-recall curves, with the threshold of each point.
 
     A curve has a point per distinct probability: hundreds of thousands on millions of
-    test rows. Points closer than CURVE_STEP to the previous one in both coordinates are
-    dropped, which no plot can show, and which keeps the plot data small at any size.
+    test rows. A point in the same CURVE_STEP x CURVE_STEP cell as the point before it is
+    dropped (no plot can show it), which keeps the plot data small at any size.
     """
     from sklearn.metrics import precision_recall_curve, roc_curve
 

@@ -51,5 +51,5 @@ def fraud_probability(model: Any, features: np.ndarray) -> np.ndarray:
     final = model.steps[-1][1] if hasattr(model, "steps") else model
     if hasattr(final, "estimators_") and getattr(final, "n_jobs", None) not in (None, 1):
         final.set_params(n_jobs=1)
-    # float64: XGBoost gives float32, which dvclive's precision-recall plot does not accept.
+    # float64 from every model (XGBoost gives float32), so metrics and curves see one type.
     return model.predict_proba(features)[:, 1].astype(np.float64)

@@ -21,7 +21,7 @@ from .tracking import start_live
 
 log = logging.getLogger(__name__)
 
-LOGGED_ROWS = 20_000
+LOGGED_ROWS = 20_000  # training rows XGBoost scores after each round, for dvclive
 
 
 def fit(
@@ -45,8 +45,8 @@ def fit(
             from dvclive.xgb import DVCLiveCallback
 
             model.set_params(callbacks=[DVCLiveCallback(live=live)])
-            logged = np.random.default_rng(seed).permutation(len(labels))[:LOGGED_ROWS]
-            logged.sort()
+            rng = np.random.default_rng(seed)
+            logged = np.sort(rng.choice(len(labels), min(LOGGED_ROWS, len(labels)), replace=False))
             model.fit(
                 features, labels, eval_set=[(features[logged], labels[logged])], verbose=False
             )
