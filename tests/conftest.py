@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from cookiecutter.main import cookiecutter
@@ -135,3 +137,38 @@ def server(tmp_path_factory):
     server.make_bucket("models")
     yield server
     server.stop()
+
+
+def orders(rows: int, start: int = 0, drift: float = 0.0, seed: int = 0) -> pd.DataFrame:
+    """Fraud-like orders, one an hour from 2026-01-01 plus ``start`` hours, about 7% fraud.
+
+    ``drift`` moves the amounts up by that many standard deviations and makes fraud follow
+    the amount less and the hour more, as when fraudsters change tactics.
+    """
+    rng = np.random.default_rng([seed, start])
+    hours = np.arange(start, start + rows)
+    amount = rng.lognormal(3 + drift, 1, rows)
+    age = rng.normal(40, 12, rows)
+    country = rng.choice(["NL", "DE", "FR", "BE"], rows)
+    night = ((hours % 24) < 6).astype(float)
+    score = -4 + (2 - drift) * (np.log(amount) - 3) + 2 * (age < 25) + (1 + drift) * night
+    fraud = rng.random(rows) < 1 / (1 + np.exp(-score))
+    return pd.DataFrame(
+        {
+            "amount": amount.round(2),
+            "age": age.round(1),
+            "country": country,
+            "created": pd.Timestamp("2026-01-01") + pd.to_timedelta(hours, unit="h"),
+            "status": np.where(fraud, "fraud", "ok"),
+        }
+    )
+
+
+ORDERS_PARAMS = {
+    "get_data__label_column": "status",
+    "get_data__positive_label": "fraud",
+    "prepare__split": "time",
+    "prepare__time_column": "created",
+    "prepare__time_features": ["hour"],
+    "train__xgboost__n_estimators": 20,
+}

@@ -16,7 +16,7 @@ import yaml
 from conftest import TEMPLATE, bake, matrix_id, option_matrix, run
 
 MATRIX = option_matrix()
-STAGES = ["get_data", "prepare", "train", "evaluate"]
+STAGES = ["check_source", "get_data", "prepare", "train", "evaluate"]
 EXTRAS = {"local": None, "none": None, "s3": "s3", "gs": "gs", "azure": "azure", "gdrive": "gdrive", "ssh": "ssh"}
 
 
@@ -24,20 +24,36 @@ def expected_tree(package: str, ci: str = "github") -> set[str]:
     """The files a bake must hold, and no others (git's own folder aside)."""
     modules = [
         "__init__",
+        "check_source",
         "ci",
         "cli",
+        "compare",
+        "database",
         "dataset",
+        "drift",
         "evaluate",
         "get_data",
         "models",
         "params",
         "paths",
         "prepare",
+        "report",
+        "sources",
         "storage",
         "tracking",
         "train",
     ]
-    tests = ["conftest", "test_evaluate", "test_get_data", "test_params", "test_pipeline", "test_prepare", "test_train"]
+    tests = [
+        "conftest",
+        "test_drift",
+        "test_evaluate",
+        "test_get_data",
+        "test_params",
+        "test_pipeline",
+        "test_prepare",
+        "test_sources",
+        "test_train",
+    ]
     return {
         ".cookiecutter.json", ".dvc/.gitignore", ".dvc/config", ".dvc/plots/confusion_counts.json",
         ".dvcignore", ".gitignore", "README.md", "dvc.yaml", "params.yaml", "pyproject.toml",
@@ -91,8 +107,9 @@ def test_answers_are_kept(baked):
     assert not any(key in kept for key in ("_output_dir", "_repo_dir", "_checkout"))
 
 
-def test_dvc_yaml_has_the_four_stages(baked):
-    """dvc.yaml runs each stage's module, with its module in deps and its params named."""
+def test_dvc_yaml_has_the_five_stages(baked):
+    """dvc.yaml runs each stage's module, with its module in deps and its params named; only
+    check_source runs every time."""
     project, _, _ = baked
     pipeline = yaml.safe_load((project / "dvc.yaml").read_text())
     assert list(pipeline["stages"]) == STAGES
@@ -101,15 +118,17 @@ def test_dvc_yaml_has_the_four_stages(baked):
         assert f"${{pkg}}/{name}.py" in stage["deps"]
         assert stage["params"]
         assert stage["outs"]
+    assert [name for name, stage in pipeline["stages"].items() if stage.get("always_changed")] == ["check_source"]
+    assert "data/source.json" in pipeline["stages"]["get_data"]["deps"]
     assert pipeline["vars"] == [{"pkg": "src/fraud_detection"}]
     assert set(pipeline["metrics"]) == {"dvclive/evaluate/metrics.json", "dvclive/train/metrics.json"}
 
 
 def test_params_follow_the_answers(baked):
-    """params.yaml has a section per stage and trains the chosen model."""
+    """params.yaml has a section per stage (check_source reads get_data's) and trains the chosen model."""
     project, answers, _ = baked
     params = yaml.safe_load((project / "params.yaml").read_text())
-    assert set(STAGES) <= set(params)
+    assert set(STAGES[1:]) <= set(params)
     assert params["train"]["model"] == answers["model"]
     assert params["get_data"]["n_samples"] > 0
     assert {"xgboost", "random_forest", "logistic_regression"} <= set(params["train"])

@@ -33,7 +33,7 @@ def project(server, tmp_path_factory):
     )
     run(project, "git", "commit", "-qam", "Use a small data set")
     first = ci(project, server, "train", "--timeout", "120")
-    assert stages_run(first.stdout) == ["get_data", "prepare", "train", "evaluate"]
+    assert stages_run(first.stdout) == ["check_source", "get_data", "prepare", "train", "evaluate"]
     assert "nothing pulled" in first.stderr  # the first run has nothing on the remote, and goes on
     run(project, "git", "add", "-A")
     run(project, "git", "commit", "-qm", "Train on main")
@@ -47,11 +47,11 @@ def ci(project, server, *args, check=True):
 
 
 def test_train_on_a_fresh_clone_restores_instead_of_rerunning(project, server, tmp_path):
-    """`ci train` on a new machine with nothing changed pulls the outputs and runs no stage."""
+    """`ci train` on a new machine with nothing changed pulls the outputs and runs no stage but check_source."""
     clone = tmp_path / "runner"
     subprocess.run(["git", "clone", "-q", str(project), str(clone)], check=True)
     result = ci(clone, server, "train", "--timeout", "120")
-    assert stages_run(result.stdout) == []
+    assert stages_run(result.stdout) == ["check_source"]
     assert (clone / "models/model.joblib").exists()
 
 
@@ -62,7 +62,7 @@ def test_train_on_a_gpu_runner_hands_cuda_to_xgboost(project, server, tmp_path):
     clone = tmp_path / "gpu-runner"
     subprocess.run(["git", "clone", "-q", str(project), str(clone)], check=True)
     result = ci(clone, server, "train", "--device", "cuda", "--timeout", "120")
-    assert stages_run(result.stdout) == ["train", "evaluate"]
+    assert stages_run(result.stdout) == ["check_source", "train", "evaluate"]
     assert yaml.safe_load((clone / "params.yaml").read_text())["train"]["xgboost"]["device"] == "cuda"
     device = run(clone, sys.executable, "-c", "import joblib; print(joblib.load('models/model.joblib').device)")
     assert device.stdout.strip() == "cuda"
@@ -73,13 +73,16 @@ def test_experiment_report_and_gate(project, server):
     writes the report without posting; `ci gate` passes or fails by the thresholds in params.yaml."""
     run(project, "git", "checkout", "-qb", "try-random-forest")
     result = ci(project, server, "train", "--exp-args", "-S train.model=random_forest", "--timeout", "120")
-    assert stages_run(result.stdout) == ["train", "evaluate"]
+    assert stages_run(result.stdout) == ["check_source", "train", "evaluate"]
 
     report = ci(project, server, "report", "--base", "main", "--output", "report.md")
     assert "not posted: cml is not installed" in report.stderr
     text = (project / "report.md").read_text()
-    assert "| Metric | `main` | This run | Change |" in text
-    assert "| Average precision | 0." in text
+    assert "| Metric | `main`'s model (champion) | This run's model (challenger) | Change |" in text
+    assert "Both models scored on this run's test set: 600 rows." in text
+    assert "| Average precision (gate) | 0." in text
+    assert "## Drift: the base model's data against today's" in text
+    assert "Past the drift threshold: 0 of 20 features." in text  # the same synthetic data
     assert "train.model" in text and "random_forest" in text  # the parameters diff
     for image in ("confusion_matrix.png", "roc_precision_recall.png", "feature_importance.png"):
         assert f"(./dvclive/evaluate/plots/images/{image})" in text

@@ -29,7 +29,7 @@ def project(request, tmp_path_factory):
     )
     run(project, "git", "commit", "-qam", "Use a small data set")
     first = run(project, "dvc", "repro")
-    assert stages_run(first.stdout) == ["get_data", "prepare", "train", "evaluate"]
+    assert stages_run(first.stdout) == ["check_source", "get_data", "prepare", "train", "evaluate"]
     run(project, "git", "add", "-A")
     run(project, "git", "commit", "-qm", "Run the pipeline")
     return project
@@ -50,10 +50,10 @@ def test_first_repro_leaves_model_metrics_and_plots(project):
 
 @pytest.mark.slow
 def test_second_repro_runs_no_stage(project):
-    """Nothing changed, so a second `dvc repro` runs no stage."""
+    """Nothing changed, so a second `dvc repro` runs no stage but the cheap check of the source."""
     result = run(project, "dvc", "repro")
-    assert stages_run(result.stdout) == []
-    assert "up to date" in result.stdout
+    assert stages_run(result.stdout) == ["check_source"]
+    assert "Stage 'get_data' didn't change, skipping" in result.stdout
 
 
 @pytest.mark.slow
@@ -63,7 +63,7 @@ def test_train_param_reruns_only_train_and_evaluate(project):
         project, train__logistic_regression__C=0.5, train__xgboost__max_depth=4, train__random_forest__max_depth=8
     )
     result = run(project, "dvc", "repro")
-    assert stages_run(result.stdout) == ["train", "evaluate"]
+    assert stages_run(result.stdout) == ["check_source", "train", "evaluate"]
     diff = json.loads(run(project, "dvc", "params", "diff", "--json").stdout)
     assert diff["params.yaml"]
     run(project, "git", "commit", "-qam", "Tune the models")
@@ -97,4 +97,4 @@ def test_push_then_fresh_clone_pull_restores_the_model(project, tmp_path):
     assert not (clone / "models/model.joblib").exists()
     run(clone, "dvc", "pull")
     assert filecmp.cmp(project / "models/model.joblib", clone / "models/model.joblib", shallow=False)
-    assert stages_run(run(clone, "dvc", "repro").stdout) == []
+    assert stages_run(run(clone, "dvc", "repro").stdout) == ["check_source"]

@@ -40,25 +40,25 @@ def clone(project, destination):
 
 
 def test_fresh_clone_pulls_a_byte_identical_model_and_runs_nothing(project, server, tmp_path):
-    """After `dvc pull --run-cache` a fresh clone has the same model, and `dvc repro` runs 0 stages."""
+    """After `dvc pull --run-cache` a fresh clone has the same model, and `dvc repro` runs only check_source."""
     other = clone(project, tmp_path / "clone")
     run(other, "dvc", "pull", "--run-cache", env=server.credentials())
     assert filecmp.cmp(project / "models/model.joblib", other / "models/model.joblib", shallow=False)
-    assert stages_run(run(other, "dvc", "repro", env=server.credentials()).stdout) == []
+    assert stages_run(run(other, "dvc", "repro", env=server.credentials()).stdout) == ["check_source"]
 
 
 def test_repro_pull_on_a_fresh_clone_runs_nothing(project, server, tmp_path):
-    """`dvc repro --pull` on a fresh clone fetches what it needs and runs 0 stages."""
+    """`dvc repro --pull` on a fresh clone fetches what it needs and runs only check_source."""
     other = clone(project, tmp_path / "clone")
     result = run(other, "dvc", "repro", "--pull", env=server.credentials())
-    assert stages_run(result.stdout) == []
+    assert stages_run(result.stdout) == ["check_source"]
     assert (other / "models/model.joblib").exists()
 
 
 def test_a_param_set_run_elsewhere_is_restored_not_retrained(project, server, tmp_path):
     """An experiment pushed with its run-cache comes back on a fresh clone without running train."""
     experiment = run(project, "dvc", "exp", "run", "-S", "train.model=random_forest")
-    assert stages_run(experiment.stdout) == ["train", "evaluate"]
+    assert stages_run(experiment.stdout) == ["check_source", "train", "evaluate"]
     expected = json.loads((project / "dvclive/evaluate/metrics.json").read_text())
     # Back to the commit: only the run-cache now knows the random-forest outputs.
     run(project, "git", "checkout", "--", ".")
@@ -67,7 +67,7 @@ def test_a_param_set_run_elsewhere_is_restored_not_retrained(project, server, tm
 
     other = clone(project, tmp_path / "clone")
     result = run(other, "dvc", "exp", "run", "--pull", "-S", "train.model=random_forest", env=server.credentials())
-    assert stages_run(result.stdout) == []
+    assert stages_run(result.stdout) == ["check_source"]
     assert "Stage 'train' is cached - skipping run" in result.stdout
     assert json.loads((other / "dvclive/evaluate/metrics.json").read_text()) == expected
 

@@ -1,10 +1,10 @@
-"""Tests of the get_data stage: synthetic data and reading a labelled source."""
+"""Tests of the get_data stage: synthetic data and the label of a source's rows."""
 
 import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.cli import UserError
-from {{ cookiecutter.package_name }}.get_data import label_rows, make_synthetic, read_source
+from {{ cookiecutter.package_name }}.get_data import label_rows, make_synthetic
 
 
 def test_synthetic_data_is_imbalanced_like_fraud():
@@ -42,46 +42,10 @@ def test_label_rows_names_a_wrong_label_setting(label_column, positive_label, me
         label_rows(frame, label_column, positive_label)
 
 
-def test_read_source_reads_csv_and_parquet(tmp_path):
-    """A CSV and a Parquet file with the same rows read back the same."""
-    frame = pd.DataFrame({"amount": [1.5, 2.5], "country": ["NL", None], "label": [0, 1]})
-    frame.to_csv(tmp_path / "orders.csv", index=False)
-    frame.to_parquet(tmp_path / "orders.parquet")
-    from_csv = read_source(str(tmp_path / "orders.csv"))
-    from_parquet = read_source(str(tmp_path / "orders.parquet"))
-    assert from_csv["amount"].tolist() == from_parquet["amount"].tolist() == [1.5, 2.5]
-
-
-@pytest.mark.parametrize(
-    ("name", "message"), [("missing.csv", "does not exist"), ("orders.xlsx", "neither CSV")]
-)
-def test_read_source_refuses_a_bad_source(tmp_path, name, message):
-    """A missing file or an unknown format is a UserError naming get_data.source."""
-    with pytest.raises(UserError, match=message):
-        read_source(str(tmp_path / name))
-
-
-def test_read_source_sniffs_the_separator(tmp_path):
-    """A CSV separated by semicolons or tabs reads into its columns."""
-    (tmp_path / "semicolons.csv").write_text("amount;status\n1.5;ok\n2.5;fraud\n")
-    (tmp_path / "tabs.csv").write_text("amount\tstatus\n1.5\tok\n")
-    assert read_source(str(tmp_path / "semicolons.csv")).columns.tolist() == ["amount", "status"]
-    assert read_source(str(tmp_path / "tabs.csv")).columns.tolist() == ["amount", "status"]
-
-
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        (b"", "is empty"),
-        (b"amount,status\n", "has a header but no rows"),
-        (b"amount,status,amount\n1,ok,2\n", "column name 'amount' more than once"),
-        ("name,status\nJos\u00e9,ok\n".encode("latin-1"), "not UTF-8"),
-    ],
-    ids=["empty", "header-only", "repeated-name", "latin-1"],
-)
-def test_read_source_refuses_unusable_csv(tmp_path, content, message):
-    """An empty, header-only, repeated-column or non-UTF-8 CSV is a UserError saying what to fix."""
-    path = tmp_path / "orders.csv"
-    path.write_bytes(content)
-    with pytest.raises(UserError, match=message):
-        read_source(str(path))
+def test_label_rows_drops_rows_without_a_label(caplog):
+    """A row whose label is missing is dropped, not taken as legit, and the warning counts them."""
+    frame = pd.DataFrame({"amount": [1.0, 2.0, 3.0, 4.0], "label": [0, None, 1, None]})
+    table = label_rows(frame, "label", 1)
+    assert table.column("amount").to_pylist() == [1.0, 3.0]
+    assert table.column("is_fraud").to_pylist() == [0, 1]
+    assert "dropped 2 of 4 rows whose label" in caplog.text

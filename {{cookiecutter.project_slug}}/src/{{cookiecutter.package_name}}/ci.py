@@ -5,10 +5,11 @@ on a laptop:
 
     python -m {{ cookiecutter.package_name }}.ci train [--exp-args "-S train.model=random_forest"] [--device cuda]
     python -m {{ cookiecutter.package_name }}.ci report [--base main] [--output report.md]
-    python -m {{ cookiecutter.package_name }}.ci gate [--base main]
+    python -m {{ cookiecutter.package_name }}.ci gate [--base main] [--json]
     python -m {{ cookiecutter.package_name }}.ci propose
 
-`report` and `propose` post through CML (`cml comment create`, `cml pr create`) when
+`report` and `gate` score the base branch's model and this run's on the same test set
+(compare.py); the report is built by report.py. `report` and `propose` post through CML (`cml comment create`, `cml pr create`) when
 CML is installed and the CI variable is set; otherwise they write their output and say
 that they did not post.
 """
@@ -28,25 +29,11 @@ from pathlib import Path
 from . import params as p
 from . import storage
 from .cli import UserError, run
-from .paths import EVALUATE_LIVE_DIR
+from .compare import compare
+from .report import build as build_report
 
 log = logging.getLogger(__name__)
 
-METRICS = EVALUATE_LIVE_DIR / "metrics.json"
-IMAGES = EVALUATE_LIVE_DIR / "plots" / "images"
-HEADLINE = {
-    "roc_auc": "ROC-AUC",
-    "average_precision": "Average precision",
-    "precision": "Precision",
-    "recall": "Recall",
-    "f1": "F1",
-    "accuracy": "Accuracy",
-}
-FIGURES = {
-    "Confusion matrix": "confusion_matrix.png",
-    "ROC and precision-recall": "roc_precision_recall.png",
-    "Feature importance": "feature_importance.png",
-}
 # A CI machine often has no git identity, and `dvc exp run` refuses to work without one.
 CI_IDENTITY = {
     "user.name": "Continuous training",
@@ -98,104 +85,6 @@ def resolve_base(base: str) -> str | None:
     return None
 
 
-def metrics_against(base: str | None) -> dict[str, tuple[float | None, float | None]]:
-    """Each evaluate metric as (value at ``base`` or None, value now)."""
-    now = json.loads(METRICS.read_text())
-    if base is None:
-        return {name: (None, value) for name, value in now.items()}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "dvc",
-            "metrics",
-            "diff",
-            base,
-            "--all",
-            "--json",
-            "--targets",
-            str(METRICS),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    diff = (
-        json.loads(result.stdout or "{}").get(METRICS.as_posix(), {})
-        if result.returncode == 0
-        else {}
-    )
-    return {name: (diff.get(name, {}).get("old"), value) for name, value in now.items()}
-
-
-def gate_failures(metrics: dict[str, tuple[float | None, float | None]], params: dict) -> list[str]:
-    """Why the new model may not replace the one on the base branch; empty if it may."""
-    name = p.choice(params, "gate.metric", list(HEADLINE))
-    floor = float(
-        p.get(
-            params, "gate.min", "a number between 0 and 1", lambda v: p.is_number(v) and 0 <= v <= 1
-        )
-    )
-    max_drop = float(
-        p.get(params, "gate.max_drop", "a number of 0 or more", lambda v: p.is_number(v) and v >= 0)
-    )
-    old, new = metrics.get(name, (None, None))
-    failures = []
-    if new is None:
-        return [f"{name} is missing from {METRICS}: run the pipeline first"]
-    if new < floor:
-        failures.append(f"{name} {new:.4f} is below the floor gate.min={floor:g}")
-    if old is not None and old - new > max_drop:
-        failures.append(
-            f"{name} dropped from {old:.4f} to {new:.4f}, more than gate.max_drop={max_drop:g}"
-        )
-    return failures
-
-
-def command_output(*args: str) -> str:
-    """The output of a DVC command, or a note that it failed."""
-    result = subprocess.run(
-        [sys.executable, "-m", "dvc", *args], capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        return f"_`dvc {' '.join(args)}` failed: {result.stderr.strip().splitlines()[-1:] or ['no output']}_"
-    return result.stdout.strip() or "_No change._"
-
-
-def build_report(base: str) -> str:
-    """The report as Markdown: headline metrics against the base, the gate, diffs and figures."""
-    revision = resolve_base(base)
-    metrics = metrics_against(revision)
-    failures = gate_failures(metrics, p.load())
-    against = f"`{revision}`" if revision else f"(no `{base}` to compare with)"
-    lines = [
-        "# Training report",
-        "",
-        f"| Metric | {against} | This run | Change |",
-        "|---|---:|---:|---:|",
-    ]
-    for key, label in HEADLINE.items():
-        old, new = metrics.get(key, (None, None))
-        if new is None:
-            continue
-        change = f"{new - old:+.4f}" if old is not None else ""
-        lines.append(f"| {label} | {'' if old is None else f'{old:.4f}'} | {new:.4f} | {change} |")
-    lines += [
-        "",
-        "**Quality gate: passed.**"
-        if not failures
-        else "**Quality gate: failed.** " + "; ".join(failures),
-    ]
-    if revision:
-        lines += ["", "## Metrics diff", "", command_output("metrics", "diff", revision, "--md")]
-        lines += ["", "## Parameters diff", "", command_output("params", "diff", revision, "--md")]
-    lines += ["", "## Figures", ""]
-    for title, name in FIGURES.items():
-        if (IMAGES / name).exists():
-            lines.append(f"![{title}](./{(IMAGES / name).as_posix()})")
-    return "\n".join(lines) + "\n"
-
-
 def can_post() -> str | None:
     """Why posting through CML is not possible here, or None if it is."""
     if not os.environ.get("CI"):
@@ -207,7 +96,9 @@ def can_post() -> str | None:
 
 def report(base: str, output: Path) -> None:
     """Write the report; post it on the pull request when CML can."""
-    output.write_text(build_report(base), encoding="utf-8")
+    params = p.load()
+    comparison = compare(resolve_base(base), params)
+    output.write_text(build_report(comparison, params, output.parent), encoding="utf-8")
     why_not = can_post()
     if why_not:
         log.info("report written to %s; not posted: %s", output, why_not)
@@ -216,14 +107,24 @@ def report(base: str, output: Path) -> None:
     log.info("report posted")
 
 
-def gate(base: str) -> None:
+def gate(base: str, as_json: bool) -> None:
     """Fail (exit 1) when the model is worse than the gate in params.yaml allows."""
-    failures = gate_failures(metrics_against(resolve_base(base)), p.load())
-    if failures:
+    comparison = compare(resolve_base(base), p.load())
+    if as_json:
+        print(json.dumps(comparison.summary()))
+    if not comparison.passed:
         raise UserError(
-            "quality gate failed: " + "; ".join(failures) + ". The model is not proposed"
+            "quality gate failed: " + "; ".join(comparison.reasons) + ". The model is not proposed"
         )
-    log.info("quality gate passed")
+    against = (
+        f"{comparison.champion[comparison.metric]:.4f} for {comparison.base}'s model"
+        if comparison.champion
+        else "no base model"
+    )
+    log.info(
+        "quality gate passed: %s %.4f against %s, on %d test rows",
+        comparison.metric, comparison.challenger[comparison.metric], against, comparison.test_rows,
+    )  # fmt: skip
 
 
 def propose(title: str) -> None:
@@ -281,6 +182,10 @@ def main(argv: list[str] | None = None) -> None:
             sub.add_argument(
                 "--output", type=Path, default=Path("report.md"), help="where to write the report"
             )
+        else:
+            sub.add_argument(
+                "--json", action="store_true", help="print the comparison as one JSON object"
+            )
     propose_parser = commands.add_parser(
         "propose", help="open a pull request with the retrained model"
     )
@@ -295,7 +200,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "report":
         report(args.base, args.output)
     elif args.command == "gate":
-        gate(args.base)
+        gate(args.base, args.json)
     else:
         propose(args.title)
 

@@ -1,7 +1,9 @@
-"""Stage get_data: make a synthetic, fraud-like data set, or read one from a file or URL.
+"""Stage get_data: make a synthetic, fraud-like data set, or read one from a file or database.
 
-Writes data/raw.parquet: the source's feature columns as they are (text and missing
-values included; prepare handles them) and the label as `is_fraud`, 1 for fraud.
+Writes data/raw.parquet: the source's feature columns as they are (text, dates and missing
+values included; prepare handles them) and the label as `is_fraud`, 1 for fraud. Rows
+whose label is missing are dropped, with a warning that counts them. DVC reruns this
+stage when the check_source stage finds that the data behind the source changed.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import params as p
+from . import sources
 from .cli import UserError, run
 from .dataset import TARGET, write_batches, write_table
 from .paths import RAW_DATA
@@ -23,7 +26,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SOURCE_FORMATS = (".csv", ".csv.gz", ".parquet", ".pq")
 BATCH_ROWS = 1_000_000  # synthetic rows made and written at a time: 80 MB at 20 features
 CLASS_SEPARATION = 0.6  # distance of the class clusters from the centre, in standard deviations
 
@@ -93,63 +95,10 @@ def make_synthetic(n_samples: int, n_features: int, positive_rate: float, seed: 
     return pa.Table.from_batches(synthetic_batches(n_samples, n_features, positive_rate, seed))
 
 
-def read_source(source: str) -> pd.DataFrame:
-    """Read a CSV or Parquet file from a local path or any fsspec URL (s3://, https://, ...)."""
-    import pandas as pd
-
-    name = source.lower().split("?")[0]
-    if not name.endswith(SOURCE_FORMATS):
-        raise UserError(
-            f"get_data.source {source!r} is neither CSV nor Parquet. "
-            f"Give a file ending in {', '.join(SOURCE_FORMATS)}"
-        )
-    try:
-        frame = pd.read_parquet(source) if name.endswith((".parquet", ".pq")) else read_csv(source)
-    except FileNotFoundError:
-        raise UserError(
-            f"get_data.source {source!r} does not exist. Give an existing path or URL"
-        ) from None
-    except pd.errors.EmptyDataError:
-        raise UserError(
-            f"get_data.source {source!r} is empty. Give a file with a header and rows"
-        ) from None
-    except UnicodeDecodeError:
-        raise UserError(
-            f"get_data.source {source!r} is not UTF-8 text. Save it as UTF-8 and run again"
-        ) from None
-    if frame.empty:
-        raise UserError(f"get_data.source {source!r} has a header but no rows. Give it data")
-    return frame
-
-
-def read_csv(source: str) -> pd.DataFrame:
-    """Read a CSV file separated by commas, semicolons, tabs or bars; refuse repeated column names."""
-    import csv
-
-    import fsspec
-    import pandas as pd
-
-    with fsspec.open(source, "rt", encoding="utf-8", compression="infer") as handle:
-        first_line = handle.readline()
-    if not first_line.strip():
-        raise pd.errors.EmptyDataError(source)
-    try:
-        separator = csv.Sniffer().sniff(first_line, delimiters=",;\t|").delimiter
-    except csv.Error:  # a single column: nothing to sniff
-        separator = ","
-    names = next(csv.reader([first_line], delimiter=separator))
-    repeated = sorted({name for name in names if names.count(name) > 1})
-    if repeated:  # pandas would quietly rename the second one
-        raise UserError(
-            f"get_data.source has the column name {repeated[0]!r} more than once. "
-            "Give every column its own name"
-        )
-    return pd.read_csv(source, sep=separator)
-
-
 def label_rows(frame: pd.DataFrame, label_column: str, positive_label: Any) -> pa.Table:
     """Replace ``label_column`` by `is_fraud` (1 where it equals ``positive_label``) as Arrow."""
     import pyarrow as pa
+    from pandas.api.types import is_numeric_dtype
 
     if label_column not in frame.columns:
         raise UserError(
@@ -161,7 +110,22 @@ def label_rows(frame: pd.DataFrame, label_column: str, positive_label: Any) -> p
             f"the source already has a column {TARGET!r}. "
             "Use it as get_data.label_column, or rename it"
         )
-    labels = frame[label_column].astype(str) == str(positive_label)
+    missing = frame[label_column].isna()
+    if missing.all():
+        raise UserError(
+            f"every row's label (column {label_column!r}) is missing. Check get_data.label_column"
+        )
+    if missing.any():
+        log.warning(
+            "dropped %d of %d rows whose label (column %r) is missing",
+            missing.sum(), len(frame), label_column,
+        )  # fmt: skip
+        frame = frame[~missing]
+    column = frame[label_column]
+    if is_numeric_dtype(column) and not isinstance(positive_label, str):
+        labels = column == positive_label  # 1 matches 1.0 (a column with gaps is read as float)
+    else:
+        labels = column.astype(str) == str(positive_label)
     if not labels.any():
         raise UserError(
             f"get_data.positive_label {positive_label!r} never occurs in column {label_column!r}. "
@@ -187,7 +151,9 @@ def main() -> None:
             "a number or a text",
             lambda v: isinstance(v, int | float | str),
         )
-        table = label_rows(read_source(source), label_column, positive_label)
+        query = p.text(params, "get_data.query")
+        log.info("reading %s", sources.describe(sources.resolve(source)))
+        table = label_rows(sources.read(source, query), label_column, positive_label)
         write_table(table, RAW_DATA)
         rows, columns = table.num_rows, table.num_columns - 1
         positives = int(np.asarray(table.column(TARGET)).sum())

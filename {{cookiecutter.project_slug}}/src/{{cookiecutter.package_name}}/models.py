@@ -18,8 +18,10 @@ def build(name: str, settings: dict[str, Any], seed: int) -> Any:
     if name == "xgboost":
         from xgboost import XGBClassifier
 
+        # Early stopping watches the last metric: log loss, steadier than average precision
+        # on a validation part with a few dozen fraud rows.
         return XGBClassifier(
-            tree_method="hist", eval_metric=["logloss", "aucpr"], random_state=seed, **settings
+            tree_method="hist", eval_metric=["aucpr", "logloss"], random_state=seed, **settings
         )
     if name == "random_forest":
         from sklearn.ensemble import RandomForestClassifier

@@ -7,10 +7,12 @@ from pathlib import Path
 
 PARAMS = Path("params.yaml")
 
+SOURCE_STATE = Path("data/source.json")  # the source's fingerprint, made by check_source
 RAW_DATA = Path("data/raw.parquet")
 PREPARED_DIR = Path("data/prepared")
 TRAIN_DATA = PREPARED_DIR / "train.parquet"
 TEST_DATA = PREPARED_DIR / "test.parquet"
+ENCODING = PREPARED_DIR / "encoding.json"  # how prepare made the features, to encode new rows alike
 
 MODEL = Path("models/model.joblib")
 

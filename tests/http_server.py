@@ -1,0 +1,57 @@
+"""An HTTP file server on 127.0.0.1 for the tests: `python -m http.server` over one folder.
+
+It runs in its own process, so DVC stages started by the tests can download from it. Its HEAD
+and GET responses carry Content-Length and Last-Modified, but no ETag. Tests stop it by its PID.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+from s3_server import free_port
+
+
+class HttpServer:
+    """One `python -m http.server` process serving the files of ``root``."""
+
+    def __init__(self, root: Path, port: int | None = None):
+        self.root = root
+        self.port = port or free_port()
+        self.process: subprocess.Popen | None = None
+        root.mkdir(parents=True, exist_ok=True)
+
+    def url(self, name: str = "") -> str:
+        """The URL of the file ``name`` (a path relative to ``root``)."""
+        return f"http://127.0.0.1:{self.port}/{quote(name)}"
+
+    def start(self) -> HttpServer:
+        """Start serving and wait until the port accepts connections."""
+        command = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(self.root)]
+        self.process = subprocess.Popen(
+            [*command, str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"http.server exited with {self.process.returncode}")
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return self
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("http.server did not start listening within 20 s")
+
+    def stop(self) -> None:
+        """Stop the server if it runs."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()

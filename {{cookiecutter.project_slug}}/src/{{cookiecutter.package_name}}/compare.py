@@ -1,0 +1,173 @@
+"""Champion against challenger: the base branch's model and this run's, scored on the same rows.
+
+When the data changes from one day to the next, so does the test set, and a metric that
+`main` measured last week says nothing about today's model. So the base branch's model
+(the champion) is fetched from the DVC remote or cache as its dvc.lock records it, never
+retrained, and scored on today's test set, through its own feature encoding, next to
+this run's model (the challenger). The quality gate decides on that comparison and on
+the floor in params.yaml.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import params as p
+from .cli import UserError
+from .dataset import TARGET, read_features
+from .paths import ENCODING, MODEL, RAW_DATA, TEST_DATA
+
+log = logging.getLogger(__name__)
+
+METRIC_NAMES = ("roc_auc", "average_precision", "precision", "recall", "f1", "accuracy")
+
+
+@dataclass
+class Comparison:
+    """Both models' metrics on today's test set and the gate's decision."""
+
+    base: str | None  # the revision the champion comes from; None if there is none
+    metric: str  # the metric the gate decides on
+    challenger: dict[str, float]
+    champion: dict[str, float] | None  # None when the base has no model to score
+    test_rows: int
+    floor: float
+    max_drop: float
+    reasons: list[str] = field(default_factory=list)  # why the gate fails; empty if it passes
+    notes: list[str] = field(default_factory=list)  # why there is no champion, if there is none
+
+    @property
+    def passed(self) -> bool:
+        """True when the challenger may replace the champion."""
+        return not self.reasons
+
+    def summary(self) -> dict[str, Any]:
+        """The gate's decision as one JSON-ready object (what `ci gate --json` prints)."""
+        return {
+            "metric": self.metric,
+            "champion": None if self.champion is None else self.champion[self.metric],
+            "challenger": self.challenger[self.metric],
+            "test_rows": self.test_rows,
+            "base": self.base,
+            "floor": self.floor,
+            "max_drop": self.max_drop,
+            "passed": self.passed,
+            "reasons": self.reasons,
+            "notes": self.notes,
+            "champion_metrics": self.champion,
+            "challenger_metrics": self.challenger,
+        }
+
+
+def gate_settings(params: dict) -> tuple[str, float, float]:
+    """The gate's metric, floor and largest allowed drop, from params.yaml."""
+    metric = p.choice(params, "gate.metric", list(METRIC_NAMES))
+    floor = p.get(
+        params, "gate.min", "a number between 0 and 1", lambda v: p.is_number(v) and 0 <= v <= 1
+    )
+    max_drop = p.get(
+        params, "gate.max_drop", "a number of 0 or more", lambda v: p.is_number(v) and v >= 0
+    )
+    return metric, float(floor), float(max_drop)
+
+
+def base_file(path: Path, revision: str) -> bytes | None:
+    """The bytes of a DVC output as ``revision`` recorded it (from the cache or the remote)."""
+    import dvc.api
+    from dvc.exceptions import DvcException
+
+    try:
+        with dvc.api.open(path.as_posix(), rev=revision, mode="rb") as handle:
+            return handle.read()
+    except (DvcException, FileNotFoundError) as error:
+        log.warning("%s at %s could not be fetched: %s", path, revision, error)
+        return None
+
+
+def scored(
+    model: Any, features: np.ndarray, labels: np.ndarray, threshold: float
+) -> dict[str, float]:
+    """The evaluate metrics of ``model`` on ``features``."""
+    from .evaluate import score
+    from .models import fraud_probability
+
+    return score(labels, fraud_probability(model, features), threshold)
+
+
+def champion_metrics(
+    base: str, test_rows: Any, threshold: float, notes: list[str]
+) -> dict[str, float] | None:
+    """Score the base's model on today's raw test rows through the base's own encoding."""
+    import joblib
+
+    from .prepare import apply_encoding
+
+    model_bytes, encoding_bytes = base_file(MODEL, base), base_file(ENCODING, base)
+    if model_bytes is None:
+        notes.append(f"`{base}` has no model in the DVC remote or cache to compare with")
+        return None
+    if encoding_bytes is None:
+        notes.append(f"`{base}` has no feature encoding ({ENCODING}) to score its model with")
+        return None
+    encoding = json.loads(encoding_bytes)
+    table = apply_encoding(test_rows, encoding)
+    names = [name for name in table.column_names if name != TARGET]
+    features = np.column_stack([table.column(n).to_numpy() for n in names]).astype(np.float32)
+    labels = table.column(TARGET).to_numpy()
+    model = joblib.load(io.BytesIO(model_bytes))
+    return scored(model, features, labels, threshold)
+
+
+def compare(base: str | None, params: dict) -> Comparison:
+    """Score this run's model and the base's on today's test set; apply the gate."""
+    import joblib
+    import pyarrow.parquet as pq
+
+    from .prepare import split_rows
+
+    metric, floor, max_drop = gate_settings(params)
+    threshold = p.fraction(params, "evaluate.threshold")
+    if not MODEL.exists() or not TEST_DATA.exists():
+        raise UserError(f"{MODEL} or {TEST_DATA} is missing. Run the pipeline first (dvc repro)")
+    features, labels, _ = read_features(TEST_DATA)
+    challenger = scored(joblib.load(MODEL), features, labels, threshold)
+    notes: list[str] = []
+    champion = None
+    if base is None:
+        notes.append("there is no base branch to compare with")
+    else:
+        _, test_rows = split_rows(pq.read_table(RAW_DATA), params)  # the rows evaluate scored
+        champion = champion_metrics(base, test_rows, threshold, notes)
+    comparison = Comparison(
+        base, metric, challenger, champion, len(labels), floor, max_drop, notes=notes
+    )
+    comparison.reasons = gate_reasons(comparison)
+    return comparison
+
+
+def gate_reasons(comparison: Comparison) -> list[str]:
+    """Why the challenger may not replace the champion; empty if it may."""
+    metric, new = comparison.metric, comparison.challenger[comparison.metric]
+    reasons = []
+    if new < comparison.floor:
+        reasons.append(f"{metric} {new:.4f} is below the floor gate.min={comparison.floor:g}")
+    if comparison.champion is not None:
+        old = comparison.champion[metric]
+        if old - new > comparison.max_drop:
+            reasons.append(
+                f"{metric} {new:.4f} is {old - new:.4f} below the base model's {old:.4f} on the "
+                f"same {comparison.test_rows} test rows, more than gate.max_drop={comparison.max_drop:g}"
+            )
+    return reasons
+
+
+def as_json(comparison: Comparison) -> str:
+    """The comparison as one line of JSON."""
+    return json.dumps(comparison.summary())

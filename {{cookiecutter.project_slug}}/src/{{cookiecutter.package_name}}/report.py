@@ -1,0 +1,159 @@
+"""The training report posted on pull requests, as Markdown: the models side by side, drift, figures.
+
+`python -m {{ cookiecutter.package_name }}.ci report` writes it; this module only builds it. Both
+models are scored on this run's test set (see compare.py); the drift section compares the
+data the base branch's model trained on with today's, feature by feature (see drift.py).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import params as p
+from .compare import Comparison, base_file
+from .paths import EVALUATE_LIVE_DIR, RAW_DATA, SOURCE_STATE
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+IMAGES = EVALUATE_LIVE_DIR / "plots" / "images"
+HEADLINE = {
+    "roc_auc": "ROC-AUC",
+    "average_precision": "Average precision",
+    "precision": "Precision",
+    "recall": "Recall",
+    "f1": "F1",
+    "accuracy": "Accuracy",
+}
+FIGURES = {
+    "Confusion matrix": "confusion_matrix.png",
+    "ROC and precision-recall": "roc_precision_recall.png",
+    "Feature importance": "feature_importance.png",
+}
+DRIFT_FIGURE = "drift.png"  # written next to the report
+
+
+def dvc_output(*args: str) -> str:
+    """The output of a DVC command, or a note that it failed."""
+    result = subprocess.run(
+        [sys.executable, "-m", "dvc", *args], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        last = result.stderr.strip().splitlines()[-1:] or ["no output"]
+        return f"_`dvc {' '.join(args)}` failed: {last[0]}_"
+    table = result.stdout.strip()
+    return table if len(table.splitlines()) > 2 else "_No change._"  # a header alone: no row
+
+
+def models_table(comparison: Comparison) -> list[str]:
+    """Both models' metrics on the same test set, side by side."""
+    champion = comparison.champion
+    base = f"`{comparison.base}`'s model" if comparison.base else "Base model"
+    lines = [
+        f"| Metric | {base} (champion) | This run's model (challenger) | Change |",
+        "|---|---:|---:|---:|",
+    ]
+    for key, label in HEADLINE.items():
+        new = comparison.challenger[key]
+        old = None if champion is None else champion[key]
+        mark = " (gate)" if key == comparison.metric else ""
+        lines.append(
+            f"| {label}{mark} | {'' if old is None else f'{old:.4f}'} | {new:.4f} | "
+            f"{'' if old is None else f'{new - old:+.4f}'} |"
+        )
+    return lines
+
+
+def gate_line(comparison: Comparison) -> str:
+    """The gate's verdict in one sentence."""
+    if comparison.passed:
+        return f"**Quality gate: passed** ({comparison.metric}, floor {comparison.floor:g}, largest drop {comparison.max_drop:g})."
+    return "**Quality gate: failed.** " + "; ".join(comparison.reasons) + "."
+
+
+def source_line() -> str:
+    """Where this run's data came from, from check_source's record."""
+    if not SOURCE_STATE.exists():
+        return ""
+    state = json.loads(SOURCE_STATE.read_text(encoding="utf-8"))
+    if state.get("kind") == "synthetic":
+        return "Data: synthetic, made by get_data."
+    marks = ", ".join(f"{k} {v}" for k, v in state.items() if k not in ("kind", "source", "query"))
+    return f"Data: `{state.get('source')}` ({marks})."
+
+
+def drift_section(base: str | None, params: dict, folder: Path) -> list[str]:
+    """Per-feature shift between the base's training data and today's, with a figure."""
+    import pyarrow.parquet as pq
+
+    from .drift import drift_figure, drift_table, feature_shifts
+
+    lines = ["", "## Drift: the base model's data against today's", ""]
+    if base is None:
+        return [*lines, "_No base branch to compare with._"]
+    old = base_file(RAW_DATA, base)
+    if old is None:
+        return [*lines, f"_`{base}` has no data in the DVC remote or cache to compare with._"]
+    threshold = p.get(
+        params, "report.drift_threshold", "a number between 0 and 1",
+        lambda v: p.is_number(v) and 0 < v < 1,
+    )  # fmt: skip
+    time_column = p.text(params, "prepare.time_column")
+    shifts = feature_shifts(
+        without_times(pq.read_table(io.BytesIO(old)), time_column),
+        without_times(pq.read_table(RAW_DATA), time_column),
+        float(threshold),
+    )
+    lines += [drift_table(shifts), ""]
+    if shifts:
+        drift_figure(shifts, float(threshold)).savefig(folder / DRIFT_FIGURE, dpi=100)
+        lines.append(f"![Feature drift](./{DRIFT_FIGURE})")
+    return lines
+
+
+def without_times(table: pa.Table, time_column: str) -> pa.Table:
+    """``table`` without its date and time columns: time moves on by design, it does not drift."""
+    from .prepare import as_time
+
+    times = [
+        name
+        for name in table.column_names
+        if name == time_column or as_time(table.column(name)) is not None
+    ]
+    return table.drop_columns(times)
+
+
+def build(comparison: Comparison, params: dict, folder: Path) -> str:
+    """The whole report; figures it makes are written to ``folder``."""
+    lines = ["# Training report", ""]
+    if comparison.champion is None:
+        lines += ["No champion to compare with: " + "; ".join(comparison.notes) + ".", ""]
+    lines += [
+        f"Both models scored on this run's test set: {comparison.test_rows} rows.",
+        "",
+        *models_table(comparison),
+        "",
+        gate_line(comparison),
+    ]
+    source = source_line()
+    if source:
+        lines += ["", source]
+    lines += drift_section(comparison.base, params, folder)
+    if comparison.base:
+        lines += [
+            "",
+            "## Parameters diff",
+            "",
+            dvc_output("params", "diff", comparison.base, "--md"),
+        ]
+    lines += ["", "## Figures", ""]
+    for title, name in FIGURES.items():
+        if (IMAGES / name).exists():  # linked from where the report is, for CML to upload
+            lines.append(f"![{title}](./{Path(os.path.relpath(IMAGES / name, folder)).as_posix()})")
+    return "\n".join(lines) + "\n"
