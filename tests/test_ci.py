@@ -6,6 +6,7 @@ with `cml` absent: the report is written to a file and the command says it did n
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -91,6 +92,9 @@ def test_experiment_report_and_gate(project, server):
     set_params(project, gate__min=0.0, gate__max_drop=1.0)
     passed = ci(project, server, "gate", "--base", "main")
     assert "quality gate passed" in passed.stderr
+    alone = json.loads(ci(project, server, "gate", "--base", "no-such-branch", "--json").stdout)
+    assert alone["champion"] is None and alone["passed"] is True
+    assert alone["notes"] == ["there is no base branch to compare with"]
 
     set_params(project, gate__min=0.999)
     failed = ci(project, server, "gate", "--base", "main", check=False)

@@ -237,6 +237,6 @@ def test_gitlab_pipeline_runs_under_gitlab_ci_local(tmp_path):
         assert "Releasing the model as v1.2" in log
         assert any((server.root / "models/fraud/files/md5").rglob("*")), "nothing was pushed to the S3 remote"
         report = project / ".gitlab-ci-local/artifacts/train/report.md"
-        assert report.exists() and "| Average precision |" in report.read_text()
+        assert report.exists() and "| Average precision (gate) |" in report.read_text()
     finally:
         server.stop()
