@@ -72,8 +72,9 @@ def set_source(project: Path, **values: str) -> None:
     """Point get_data at a source of orders."""
     path = project / "params.yaml"
     params = yaml.safe_load(path.read_text())
-    params["get_data"].update(label_column="status", positive_label="fraud", query="", **values)
-    params["prepare"].update(split="time", time_column="created")
+    params["get_data"].update({"label_column": "status", "positive_label": "fraud", "query": "", **values})
+    timed = bool(values.get("source"))  # synthetic data has no time column
+    params["prepare"].update(split="time" if timed else "random", time_column="created" if timed else "")
     params["train"]["xgboost"]["n_estimators"] = 10
     path.write_text(yaml.safe_dump(params, sort_keys=False))
 

@@ -98,7 +98,7 @@ def make_synthetic(n_samples: int, n_features: int, positive_rate: float, seed: 
 def label_rows(frame: pd.DataFrame, label_column: str, positive_label: Any) -> pa.Table:
     """Replace ``label_column`` by `is_fraud` (1 where it equals ``positive_label``) as Arrow."""
     import pyarrow as pa
-    from pandas.api.types import is_numeric_dtype
+    from pandas.api.types import is_numeric_dtype, is_object_dtype
 
     if label_column not in frame.columns:
         raise UserError(
@@ -132,8 +132,9 @@ def label_rows(frame: pd.DataFrame, label_column: str, positive_label: Any) -> p
             "Give the value that marks fraud"
         )
     features = frame.drop(columns=[label_column])
-    for name in features.select_dtypes(include="object").columns:
-        features[name] = features[name].astype("string")
+    for name in features.columns:  # mixed Python objects (text with gaps, dates) become text
+        if is_object_dtype(features[name]):
+            features[name] = features[name].astype("string")
     table = pa.Table.from_pandas(features, preserve_index=False)
     return table.append_column(TARGET, pa.array(labels.to_numpy(np.int8)))
 
