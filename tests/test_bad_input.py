@@ -71,6 +71,8 @@ CASES = {
     "test-size-above-one": ("prepare", {"prepare.test_size": 1.5}, "prepare.test_size"),
     "test-size-zero": ("prepare", {"prepare.test_size": 0}, "prepare.test_size"),
     "unknown-model": ("train", {"train.model": "svm"}, "train.model in params.yaml must be one of xgboost"),
+    "validation-size-zero": ("train", {"train.model": "xgboost", "train.validation_size": 0}, "train.validation_size"),
+    "text-early-stopping": ("train", {"train.model": "xgboost", "train.xgboost.early_stopping_rounds": "ten"}, "train.xgboost"),
     "misspelt-hyperparameter": ("train", {"train.model": "random_forest", "train.random_forest.n_trees": 5}, "train.random_forest"),
     "bad-hyperparameter": ("train", {"train.model": "random_forest", "train.random_forest.max_depth": -1}, "train.random_forest"),
     "threshold-above-one": ("evaluate", {"evaluate.threshold": 2}, "evaluate.threshold"),

@@ -15,7 +15,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,6 +23,9 @@ from . import params as p
 from .cli import UserError
 from .dataset import TARGET, read_features
 from .paths import ENCODING, MODEL, RAW_DATA, TEST_DATA
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +105,7 @@ def scored(
 
 
 def champion_metrics(
-    base: str, test_rows: Any, threshold: float, notes: list[str]
+    base: str, test_rows: pa.Table, threshold: float, notes: list[str]
 ) -> dict[str, float] | None:
     """Score the base's model on today's raw test rows through the base's own encoding."""
     import joblib
@@ -166,8 +169,3 @@ def gate_reasons(comparison: Comparison) -> list[str]:
                 f"same {comparison.test_rows} test rows, more than gate.max_drop={comparison.max_drop:g}"
             )
     return reasons
-
-
-def as_json(comparison: Comparison) -> str:
-    """The comparison as one line of JSON."""
-    return json.dumps(comparison.summary())
