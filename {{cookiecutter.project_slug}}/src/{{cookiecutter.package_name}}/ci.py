@@ -9,9 +9,9 @@ on a laptop:
     python -m {{ cookiecutter.package_name }}.ci propose
 
 `report` and `gate` score the base branch's model and this run's on the same test set
-(compare.py); the report is built by report.py. `report` and `propose` post through CML (`cml comment create`, `cml pr create`) when
-CML is installed and the CI variable is set; otherwise they write their output and say
-that they did not post.
+(compare.py); report.py builds the report. `report` and `propose` post through CML
+(`cml comment create`, `cml pr create`) when CML is installed and the CI variable is set;
+otherwise they write their output and say that they did not post.
 """
 
 from __future__ import annotations
