@@ -6,14 +6,12 @@ and GET responses carry Content-Length and Last-Modified, but no ETag. Tests sto
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import quote
 
-from s3_server import free_port
+from s3_server import free_port, wait_for_port
 
 
 class HttpServer:
@@ -35,16 +33,12 @@ class HttpServer:
         self.process = subprocess.Popen(
             [*command, str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"http.server exited with {self.process.returncode}")
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return self
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("http.server did not start listening within 20 s")
+        try:
+            wait_for_port(self.process, self.port, "http.server")
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
 
     def stop(self) -> None:
         """Stop the server if it runs."""

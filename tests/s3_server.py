@@ -25,6 +25,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_for_port(process: subprocess.Popen, port: int, name: str, seconds: float = 20) -> None:
+    """Wait until ``process`` (called ``name`` in errors) accepts connections on 127.0.0.1:``port``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"{name} did not start listening within {seconds:g} s")
+
+
 class S3Server:
     """One `rclone serve s3` process serving ``root`` (each folder in it is a bucket)."""
 
@@ -61,16 +74,12 @@ class S3Server:
         if limit:
             command += ["--bwlimit", limit]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"rclone serve s3 exited with {self.process.returncode}")
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return self
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("rclone serve s3 did not start listening within 20 s")
+        try:
+            wait_for_port(self.process, self.port, "rclone serve s3")
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
 
     def make_bucket(self, name: str) -> None:
         """Create a bucket through the S3 API."""

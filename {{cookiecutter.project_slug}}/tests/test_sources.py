@@ -69,6 +69,19 @@ def test_a_file_fingerprint_changes_with_the_file_only(tmp_path):
     assert fingerprint(str(path), "", "") != first
 
 
+def test_a_store_that_tells_only_the_size_is_compared_by_content():
+    """Without a modification time, ETag or version, the bytes are hashed: a change that keeps
+    the size still changes the fingerprint."""
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/orders.csv", b"amount,label\n1.0,0\n")
+    first = fingerprint("memory://orders.csv", "", "")
+    assert set(first) == {"kind", "source", "size", "md5"}
+    fs.pipe("/orders.csv", b"amount,label\n2.0,1\n")
+    assert fingerprint("memory://orders.csv", "", "")["md5"] != first["md5"]
+
+
 def test_the_synthetic_default_has_a_constant_fingerprint():
     """With no source there is nothing outside the project to watch."""
     assert fingerprint("", "", "") == {"kind": "synthetic"}
