@@ -60,7 +60,7 @@ CHOICES = {
     "dvc_remote": ["local", "s3", "gs", "azure", "gdrive", "ssh", "none"],
     "ci": ["github", "gitlab", "both", "none"],
     "cloud": ["aws", "gcp", "azure"],
-    "cloud_gpu": ["nogpu", "k80", "v100", "tesla"],
+    "cloud_gpu": ["nogpu", "t4", "v100", "k80"],
     "aws_auth": ["keys", "oidc"],
 }
 

@@ -50,7 +50,7 @@ BAD_ANSWERS = {
     "cron-open-range": ({"training_schedule": "0 8 1- * *"}, "day of month '' is not between 1 and 31"),
     "cron-zero-step": ({"training_schedule": "*/0 * * * *"}, "step '0' is not a whole number above 0"),
     "gpu-on-cpu-instance": ({"cloud_gpu": "v100", "cloud_instance_type": "m5.large"}, "has no GPU"),
-    "gpu-on-e2-gcp": ({"cloud": "gcp", "cloud_gpu": "tesla", "cloud_instance_type": "e2-standard-4"}, "has no GPU"),
+    "gpu-on-e2-gcp": ({"cloud": "gcp", "cloud_gpu": "t4", "cloud_instance_type": "e2-standard-4"}, "has no GPU"),
     "region-with-space": ({"cloud_region": "us east"}, "cloud_region"),
     "oidc-on-gitlab": ({"aws_auth": "oidc", "ci": "gitlab"}, "aws_auth 'oidc' is for GitHub Actions"),
     "endpoint-on-gs": (
@@ -96,7 +96,7 @@ def test_checks_accept_the_defaults():
         "project_name": "Fraud Detection", "project_slug": "fraud-detection", "package_name": "fraud_detection",
         "description": "d", "author": "a", "author_email": "a@b.c", "python_version": "3.11",
         "model": "xgboost", "dvc_remote": "s3", "dvc_remote_url": "s3://bucket/x", "ci": "github", "git_init": True,
-        "cloud": "aws", "cloud_region": "us-east-1", "cloud_instance_type": "g5.xlarge", "cloud_gpu": "tesla",
+        "cloud": "aws", "cloud_region": "us-east-1", "cloud_instance_type": "g5.xlarge", "cloud_gpu": "t4",
         "cloud_spot": False, "training_schedule": "0 8 * * 1-5", "aws_auth": "oidc",
     }  # fmt: skip
     assert hook.first_error(answers) is None

@@ -26,7 +26,7 @@ GITLAB_CI_LOCAL = TEMPLATE / ".tools/node_modules/.bin/gitlab-ci-local"
 BAKES = {
     "github-aws-keys": {"ci": "github", "dvc_remote": "s3", "dvc_remote_url": "s3://models/fraud"},
     "github-oidc-spot-no-schedule": {"ci": "github", "aws_auth": "oidc", "cloud_spot": True, "training_schedule": ""},
-    "both-gcp-gpu": {"ci": "both", "cloud": "gcp", "cloud_gpu": "tesla", "training_schedule": "30 2 * * 1"},
+    "both-gcp-gpu": {"ci": "both", "cloud": "gcp", "cloud_gpu": "t4", "training_schedule": "30 2 * * 1"},
     "gitlab-azure": {"ci": "gitlab", "cloud": "azure", "dvc_remote": "azure", "dvc_remote_url": "azure://c/p"},
 }
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+@v\d+(\.\d+)*$")
@@ -190,7 +190,7 @@ def test_a_gpu_runner_trains_xgboost_on_cuda(baked):
         script = gitlab(project)["train"]["script"]
         line = next(line for line in script if "DEVICE=" in line)
         assert any('--device "$DEVICE"' in command for command in script if "ci train" in command)
-        for gpu, device in (("nogpu", "cpu"), ("v100", "cuda"), ("tesla", "cuda")):
+        for gpu, device in (("nogpu", "cpu"), ("v100", "cuda"), ("t4", "cuda")):
             shell = subprocess.run(
                 ["bash", "-c", f'{line}\necho "$DEVICE"'], env={"GPU": gpu}, capture_output=True, text=True
             )

@@ -1,17 +1,19 @@
-"""Continuous training, the same on any CI system: train, report, gate, propose.
+"""Continuous training, the same on any CI system: train, report, gate, propose, launch.
 
 The CI workflows only call these commands, so they stay thin and each step also runs
 on a laptop:
 
-    python -m {{ cookiecutter.package_name }}.ci train [--exp-args "-S train.model=random_forest"] [--device cuda]
+    python -m {{ cookiecutter.package_name }}.ci train [--exp-args "-S train.model=random_forest"] [--device cuda] [--smoke]
     python -m {{ cookiecutter.package_name }}.ci report [--base main] [--output report.md]
     python -m {{ cookiecutter.package_name }}.ci gate [--base main] [--json]
     python -m {{ cookiecutter.package_name }}.ci propose
+    python -m {{ cookiecutter.package_name }}.ci launch [--exp-args ...] [--gpu t4] [--instance-type l]
 
 `report` and `gate` score the base branch's model and this run's on the same test set
-(compare.py); report.py builds the report. `report` and `propose` post through CML
-(`cml comment create`, `cml pr create`) when CML is installed and the CI variable is set;
-otherwise they write their output and say that they did not post.
+(compare.py); report.py builds the report, with the steps' wall times and the runner's cost
+(costs.py). `report` and `propose` post through CML (`cml comment create`, `cml pr create`)
+when CML is installed and the CI variable is set; otherwise they write their output and say
+that they did not post. `launch` starts the CI training from a laptop (launch.py).
 """
 
 from __future__ import annotations
@@ -24,12 +26,15 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from . import params as p
 from . import storage
 from .cli import UserError, run
 from .compare import compare
+from .costs import STAGE_TIMES_VARIABLE, Runner, Stopwatch
+from .launch import launch
 from .report import build as build_report
 
 log = logging.getLogger(__name__)
@@ -61,20 +66,57 @@ def ensure_git_identity() -> None:
             git("config", key, value)
 
 
+SMOKE_ROWS = 2000  # rows a smoke run keeps
+
+
 def train(exp_args: list[str], device: str | None, timeout: float, retries: int) -> None:
-    """Pull what exists, run the pipeline (as an experiment if given arguments), push it all."""
+    """Pull what exists, run the pipeline (as an experiment if given arguments), push it all.
+
+    Each step's wall time goes to training_times.json, for the report.
+    """
     ensure_git_identity()
+    clock = Stopwatch()
     try:
-        storage.transfer("pull", timeout, retries, [])
+        with clock.step("pull"):
+            storage.transfer("pull", timeout, retries, [])
     except UserError as error:  # the first run has nothing to pull yet
         log.warning("nothing pulled (%s); the pipeline computes what is missing", error)
     if device:
         exp_args = [*exp_args, "-S", f"train.xgboost.device={device}"]
-    if exp_args:
-        dvc("exp", "run", "--pull", *exp_args)
-    else:
-        dvc("repro", "--pull")
-    storage.transfer("push", timeout, retries, [])
+    with tempfile.TemporaryDirectory() as folder:  # the stages append their times here
+        stage_times = Path(folder) / "stages.jsonl"
+        os.environ[STAGE_TIMES_VARIABLE] = str(stage_times)
+        try:
+            if exp_args:
+                dvc("exp", "run", "--pull", *exp_args)
+            else:
+                dvc("repro", "--pull")
+        finally:
+            del os.environ[STAGE_TIMES_VARIABLE]
+            clock.add_stages(stage_times)
+    with clock.step("push"):
+        storage.transfer("push", timeout, retries, [])
+    clock.save()
+
+
+def smoke(exp_args: list[str]) -> None:
+    """Run the pipeline on at most SMOKE_ROWS rows, with no DVC remote: nothing pulled or pushed.
+
+    For a run without secrets, such as a pull request from a fork: it shows that the code
+    runs, not how good the model is.
+    """
+    ensure_git_identity()
+    rows = str(SMOKE_ROWS)
+    dvc(
+        "exp",
+        "run",
+        *exp_args,
+        "-S",
+        f"get_data.n_samples={rows}",
+        "-S",
+        f"get_data.max_rows={rows}",
+    )
+    log.info("smoke run passed on at most %s rows; nothing was pulled or pushed", rows)
 
 
 def resolve_base(base: str) -> str | None:
@@ -98,7 +140,8 @@ def report(base: str, output: Path) -> None:
     """Write the report; post it on the pull request when CML can."""
     params = p.load()
     comparison = compare(resolve_base(base), params)
-    output.write_text(build_report(comparison, params, output.parent), encoding="utf-8")
+    text = build_report(comparison, params, output.parent, Runner.from_env())
+    output.write_text(text, encoding="utf-8")
     why_not = can_post()
     if why_not:
         log.info("report written to %s; not posted: %s", output, why_not)
@@ -170,6 +213,11 @@ def main(argv: list[str] | None = None) -> None:
     train_parser.add_argument(
         "--retries", type=int, default=2, help="push/pull attempts after the first"
     )
+    train_parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help=f"only check that the pipeline runs: {SMOKE_ROWS} rows, no DVC remote",
+    )
     for name, text in (
         ("report", "write (and post) the training report"),
         ("gate", "fail if the model got worse"),
@@ -192,17 +240,46 @@ def main(argv: list[str] | None = None) -> None:
     propose_parser.add_argument(
         "--title", default="Retrained model", help="title of the pull request"
     )
+    launch_parser = commands.add_parser(
+        "launch", help="start the CI training of this branch (GitHub workflow or GitLab pipeline)"
+    )
+    launch_parser.add_argument("--exp-args", help="arguments for `dvc exp run` on the runner")
+    launch_parser.add_argument(
+        "--cloud", choices=["aws", "gcp", "azure"], help="the runner's cloud"
+    )
+    launch_parser.add_argument("--region", help="the runner's region")
+    launch_parser.add_argument("--instance-type", help="CML's m, l, xl, or the cloud's own type")
+    launch_parser.add_argument(
+        "--gpu", choices=["nogpu", "t4", "v100", "k80"], help="the runner's GPU"
+    )
+    launch_parser.add_argument(
+        "--spot", action=argparse.BooleanOptionalAction, help="a spot instance (or --no-spot)"
+    )
+    launch_parser.add_argument("--ref", help="branch to train (default: the checked-out one)")
     args = parser.parse_args(argv)
 
-    if args.command == "train":
+    if args.command == "train" and args.smoke:
+        smoke(shlex.split(args.exp_args))
+    elif args.command == "train":
         device = None if args.device in (None, "cpu") else args.device
         train(shlex.split(args.exp_args), device, args.timeout, args.retries)
     elif args.command == "report":
         report(args.base, args.output)
     elif args.command == "gate":
         gate(args.base, args.json)
-    else:
+    elif args.command == "propose":
         propose(args.title)
+    else:
+        settings = {
+            "EXP_ARGS": args.exp_args, "CLOUD": args.cloud, "REGION": args.region,
+            "INSTANCE_TYPE": args.instance_type, "GPU": args.gpu,
+            "SPOT": None if args.spot is None else str(args.spot).lower(),
+        }  # fmt: skip
+        ci_files = {
+            "github": Path(".github/workflows/train.yml").exists(),
+            "gitlab": Path(".gitlab-ci.yml").exists(),
+        }
+        launch(args.ref, {k: v for k, v in settings.items() if v is not None}, ci_files)
 
 
 if __name__ == "__main__":

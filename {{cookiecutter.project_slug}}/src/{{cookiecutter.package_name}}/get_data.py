@@ -153,8 +153,16 @@ def main() -> None:
             lambda v: isinstance(v, int | float | str),
         )
         query = p.text(params, "get_data.query")
+        max_rows = p.get(
+            params, "get_data.max_rows", "null or a whole number above 0",
+            lambda v: v is None or (p.is_int(v) and v > 0),
+        )  # fmt: skip
         log.info("reading %s", sources.describe(sources.resolve(source)))
-        table = label_rows(sources.read(source, query), label_column, positive_label)
+        frame = sources.read(source, query)
+        if max_rows is not None and len(frame) > max_rows:
+            log.info("keeping the first %d of %d rows (get_data.max_rows)", max_rows, len(frame))
+            frame = frame.head(max_rows)
+        table = label_rows(frame, label_column, positive_label)
         write_table(table, RAW_DATA)
         rows, columns = table.num_rows, table.num_columns - 1
         positives = int(np.asarray(table.column(TARGET)).sum())

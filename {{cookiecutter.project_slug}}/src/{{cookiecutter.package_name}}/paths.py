@@ -18,3 +18,5 @@ MODEL = Path("models/model.joblib")
 
 TRAIN_LIVE_DIR = Path("dvclive/train")
 EVALUATE_LIVE_DIR = Path("dvclive/evaluate")
+
+TRAINING_TIMES = Path("training_times.json")  # written by `ci train` for its report; not tracked

@@ -2,7 +2,8 @@
 
 `python -m {{ cookiecutter.package_name }}.ci report` writes it; this module only builds it. Both
 models are scored on this run's test set (see compare.py); the drift section compares the
-data the base branch's model trained on with today's, feature by feature (see drift.py).
+data the base branch's model trained on with today's, feature by feature (see drift.py); the
+time and cost section comes from costs.py.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import costs
 from . import params as p
 from .compare import Comparison, base_file
 from .paths import EVALUATE_LIVE_DIR, RAW_DATA, SOURCE_STATE
@@ -129,8 +131,11 @@ def without_times(table: pa.Table, time_column: str) -> pa.Table:
     return table.drop_columns(times)
 
 
-def build(comparison: Comparison, params: dict, folder: Path) -> str:
-    """The whole report; figures it makes are written to ``folder``."""
+def build(
+    comparison: Comparison, params: dict, folder: Path, runner: costs.Runner | None = None
+) -> str:
+    """The whole report; figures it makes are written to ``folder``. ``runner``: the cloud
+    machine CI trained on, for the cost estimate."""
     lines = ["# Training report", ""]
     if comparison.champion is None:
         lines += ["No champion to compare with: " + "; ".join(comparison.notes) + ".", ""]
@@ -152,6 +157,7 @@ def build(comparison: Comparison, params: dict, folder: Path) -> str:
             "",
             dvc_output("params", "diff", comparison.base, "--md"),
         ]
+    lines += costs.section(runner)
     lines += ["", "## Figures", ""]
     for title, name in FIGURES.items():
         if (IMAGES / name).exists():  # linked from where the report is, for CML to upload

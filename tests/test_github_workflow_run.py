@@ -1,0 +1,274 @@
+"""The GitHub workflow of a baked project, run for real under act: launch-runner, train, teardown.
+
+What runs for real: every job and step of .github/workflows/train.yml on this machine (act),
+the project's `ci` commands, DVC against an S3 server on 127.0.0.1, the real CML command line
+posting to a GitHub stand-in on 127.0.0.1 (API, git over HTTPS, image uploads), and the
+teardown's `aws ec2` calls against moto's EC2. What cannot: the machine that `cml runner
+launch` starts (Terraform and a cloud account); its handler is a recorder, after CML's own
+parser has checked every option (tests/actions/setup-cml/cml.js).
+
+The project reads orders from an HTTP server on 127.0.0.1; main's model was trained on the
+first day's rows and pushed before the runs.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import sys
+
+import pytest
+from act_runner import run_workflow
+from conftest import ORDERS_PARAMS, bake, orders, run, set_params
+from ec2_server import Ec2Server
+from forge_server import ForgeServer
+from http_server import HttpServer
+from s3_server import S3Server
+
+pytestmark = [pytest.mark.slow, pytest.mark.workflow_run, pytest.mark.xdist_group("act")]
+
+DAY = 600  # orders a day
+LABEL = "cml-1-1"  # the runner label of act's run 1, attempt 1
+REGION = "us-east-1"
+
+
+class World:
+    """The servers and the origin repository that every run of this module shares."""
+
+    def __init__(self, root):
+        self.root = root
+        self.s3 = S3Server(root / "s3").start()
+        self.s3.make_bucket("models")
+        self.ec2 = Ec2Server().start()
+        self.http = HttpServer(root / "www").start()
+        self.forge = ForgeServer(root / "forge", kind="github").start()
+
+    def stop(self):
+        for server in (self.forge, self.http, self.ec2, self.s3):
+            server.stop()
+
+    def secrets(self) -> dict[str, str]:
+        """What a repository of the team has: the token, and keys of the DVC remote and AWS."""
+        keys = self.s3.credentials()
+        return {
+            "GITHUB_TOKEN": self.forge.token,
+            "CML_RUNNER_TOKEN": self.forge.token,
+            "AWS_ACCESS_KEY_ID": keys["AWS_ACCESS_KEY_ID"],
+            "AWS_SECRET_ACCESS_KEY": keys["AWS_SECRET_ACCESS_KEY"],
+        }
+
+    def env(self) -> dict[str, str]:
+        return {**self.ec2.env(), "AWS_DEFAULT_REGION": REGION}
+
+    def publish(self, frame) -> None:
+        frame.to_csv(self.root / "www/orders.csv", index=False)
+
+    def git_env(self) -> dict[str, str]:
+        """git's settings for the origin: trust its certificate, send the token, never prompt."""
+        header = "AUTHORIZATION: basic " + base64.b64encode(f"x:{self.forge.token}".encode()).decode()
+        return {
+            **self.forge.client_env(), "GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_COUNT": "1",
+            "GIT_CONFIG_KEY_0": "http.extraheader", "GIT_CONFIG_VALUE_0": header,
+        }  # fmt: skip
+
+    def clone(self, name: str):
+        """A clone of the origin, as a developer's machine has it."""
+        path = self.root / name
+        env = {**os.environ, **self.git_env()}
+        subprocess.run(["git", "clone", "-q", self.forge.repo_url + ".git", str(path)], check=True, env=env)
+        return path
+
+    def push(self, project, *refspec: str) -> str:
+        """Push ``refspec`` to the origin; return HEAD's commit."""
+        run(project, "git", "push", "-q", "origin", *refspec, env=self.git_env())
+        return run(project, "git", "rev-parse", "HEAD").stdout.strip()
+
+    def objects(self) -> set[str]:
+        """The files in the DVC remote."""
+        return {str(path) for path in (self.s3.root / "models").rglob("*") if path.is_file()}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """Servers up, and main on the origin with a model trained on day 1 and pushed."""
+    root = tmp_path_factory.mktemp("world")
+    world = World(root)
+    try:
+        world.publish(orders(DAY))
+        project = bake(
+            root / "bake", ci="github", dvc_remote="s3", dvc_remote_url="s3://models/fraud",
+            dvc_remote_endpoint_url=world.s3.endpoint,
+        )  # fmt: skip
+        set_params(project, get_data__source=world.http.url("orders.csv"), gate__min=0.0, **ORDERS_PARAMS)
+        run(project, "git", "commit", "-qam", "Read the orders")
+        run(project, "git", "remote", "add", "origin", world.forge.repo_url + ".git")
+        env = {**world.s3.credentials(), "CI": ""}
+        run(project, sys.executable, "-m", "fraud_detection.ci", "train", env=env)
+        run(project, "git", "add", "dvc.lock")
+        run(project, "git", "commit", "-qm", "Train on day 1")
+        world.push(project, "main")
+        yield world
+    finally:
+        world.stop()
+
+
+def pull_request(world, branch: str, number: int, fork: bool = False, **params) -> tuple:
+    """Push ``branch`` with ``params`` changed and declare its pull request; its clone and payload."""
+    project = world.clone(f"pr-{number}")
+    run(project, "git", "checkout", "-qb", branch)
+    set_params(project, **params)
+    run(project, "git", "commit", "-qam", f"Try {params}")
+    sha = world.push(project, branch)
+    world.forge.add_pull(number, branch, sha)
+    owner = "someone" if fork else "team"
+    payload = {
+        "number": number,
+        "pull_request": {
+            "number": number,
+            "head": {"ref": branch, "sha": sha, "repo": {"full_name": f"{owner}/fraud-detection"}},
+            "base": {"ref": "main", "repo": {"full_name": "team/fraud-detection"}},
+        },
+        "repository": {"full_name": "team/fraud-detection", "name": "fraud-detection", "owner": {"login": "team"}},
+    }
+    return project, payload
+
+
+def machine_state(world, launch: dict) -> str:
+    """The state now of the EC2 instance that the recorded ``launch`` left."""
+    region = {"us-east": "us-east-1", "eu-west": "eu-west-1"}.get(launch["region"], launch["region"])
+    return world.ec2.instances(region)[launch["instance"]]["state"]
+
+
+def report_comments(world, before: int) -> list[dict]:
+    """The comments posted since there were ``before``."""
+    return world.forge.comments[before:]
+
+
+def test_a_pull_request_trains_on_the_runner_posts_the_report_and_tears_down(world):
+    """launch-runner asks CML for a one-job runner tagged with the run; train pulls, trains the
+    branch's parameters, pushes to S3, posts the report on the pull request with its figures
+    uploaded, and passes the gate; teardown terminates the machine the launch left."""
+    project, payload = pull_request(world, "deeper-trees", 7, train__xgboost__max_depth=4)
+    objects, comments = world.objects(), len(world.forge.comments)
+    result = run_workflow(project, "pull_request", payload, world.forge, world.secrets(), world.env())
+    assert result.returncode == 0, result.log[-6000:]
+    assert [result.job_result(job) for job in ("launch-runner", "train", "teardown")] == ["succeeded"] * 3
+    assert result.job_result("smoke") is None
+
+    [launch] = result.launches
+    assert (launch["cloud"], launch["region"], launch["type"], launch["gpu"]) == ("aws", REGION, "m", None)
+    assert launch["labels"] == LABEL and launch["metadata"] == {"cml-run": LABEL}
+    assert launch["single"] and launch["idleTimeout"] == 600 and launch["hddSize"] == 64 and not launch["spot"]
+
+    assert world.objects() > objects, "nothing new was pushed to the DVC remote"
+    [comment] = report_comments(world, comments)
+    assert (comment["target"], comment["number"]) == ("pr", 7)
+    body = comment["body"]
+    assert "# Training report" in body and "`origin/main`'s model (champion)" in body
+    assert "**Quality gate: passed**" in body
+    assert "## Time and cost" in body and "| train |" in body
+    assert "aws `m5.2xlarge` (CML's `m`) at $0.384/h" in body
+    figures = [upload for upload in world.forge.uploads if upload["mime"] == "image/png"]
+    assert figures and all(f"/assets/{upload['sha256']}" in body for upload in figures)
+    assert "quality gate passed" in result.log
+
+    assert machine_state(world, launch) == "terminated"
+    assert "Terminated runner machine(s) left by this run" in result.log
+    unknown = [request for request in world.forge.requests() if request["route"] is None]
+    assert not unknown, unknown
+
+
+def test_a_worse_model_fails_the_gate_and_teardown_still_runs(world):
+    """A pull request whose model is much worse than main's on the same test rows: the report is
+    posted, the gate fails the train job, and teardown still terminates the machine."""
+    project, payload = pull_request(
+        world, "stumps", 8, train__xgboost__max_depth=1, train__xgboost__n_estimators=1,
+        train__xgboost__learning_rate=0.01, train__xgboost__early_stopping_rounds=None,
+    )  # fmt: skip
+    comments = len(world.forge.comments)
+    result = run_workflow(project, "pull_request", payload, world.forge, world.secrets(), world.env())
+    assert result.returncode != 0
+    assert [result.job_result(job) for job in ("launch-runner", "train", "teardown")] == [
+        "succeeded", "failed", "succeeded",
+    ], result.log[-6000:]  # fmt: skip
+    assert "quality gate failed" in result.log and "below the base model's" in result.log
+    [comment] = report_comments(world, comments)
+    assert "**Quality gate: failed.**" in comment["body"]
+    assert "Training: failure" in result.log  # teardown's summary
+    assert machine_state(world, result.launches[0]) == "terminated"
+
+
+def test_a_scheduled_run_on_new_data_proposes_the_retrained_model(world):
+    """The schedule on main, after new orders arrived behind the same URL: check_source sees
+    them, the pipeline retrains, and the real `cml pr create` pushes a branch with the new
+    dvc.lock (its commit marked to skip CI) and opens a pull request through the API."""
+    world.publish(orders(2 * DAY))
+    project = world.clone("schedule")
+    objects, pulls = world.objects(), len(world.forge.pulls)
+    payload = {"schedule": "0 8 * * *", "repository": {"full_name": "team/fraud-detection"}}
+    result = run_workflow(project, "schedule", payload, world.forge, world.secrets(), world.env())
+    assert result.returncode == 0, result.log[-6000:]
+    assert "Running stage 'get_data'" in result.log and "Running stage 'train'" in result.log
+    assert world.objects() > objects
+
+    [pull] = world.forge.pulls[pulls:]
+    assert pull["base"]["ref"] == "main" and pull["title"] == "Retrained model (1)"
+    branch = pull["head"]["ref"]
+    log = subprocess.run(
+        ["git", "-C", str(world.forge.bare), "log", "-1", "--format=%s", branch], capture_output=True, text=True
+    ).stdout
+    assert "[skip ci]" in log
+    changed = subprocess.run(
+        ["git", "-C", str(world.forge.bare), "diff", "--name-only", "main", branch], capture_output=True, text=True
+    ).stdout.split()
+    assert changed == ["dvc.lock"]
+
+
+def test_a_manual_run_passes_its_inputs_to_the_launch_and_the_training(world):
+    """workflow_dispatch inputs reach `cml runner launch` (region, type, spot) and `ci train`
+    (the experiment's arguments); the report prices that runner; a machine that already
+    stopped by itself leaves teardown nothing to do, and no error."""
+    project = world.clone("dispatch")
+    inputs = {
+        "exp_args": "-S train.xgboost.max_depth=3", "cloud": "aws", "region": "eu-west",
+        "instance_type": "l", "gpu": "nogpu", "spot": "true",
+    }  # fmt: skip
+    comments, pulls = len(world.forge.comments), len(world.forge.pulls)
+    payload = {"inputs": inputs, "ref": "refs/heads/main", "repository": {"full_name": "team/fraud-detection"}}
+    result = run_workflow(
+        project, "workflow_dispatch", payload, world.forge, world.secrets(),
+        {**world.env(), "CML_LAUNCH_MACHINE": "gone"}, inputs,
+    )  # fmt: skip
+    assert result.returncode == 0, result.log[-6000:]
+    [launch] = result.launches
+    assert (launch["region"], launch["type"], launch["spot"]) == ("eu-west", "l", True)
+    assert "Ran experiment(s)" in result.log
+
+    [comment] = report_comments(world, comments)
+    assert comment["target"] == "commit"  # no pull request: the report goes on the commit
+    assert "aws `m5.8xlarge` (CML's `l`) at $1.536/h" in comment["body"] and "spot instance" in comment["body"]
+    [pull] = world.forge.pulls[pulls:]
+    params = subprocess.run(
+        ["git", "-C", str(world.forge.bare), "show", f"{pull['head']['ref']}:params.yaml"],
+        capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    assert "max_depth: 3" in params
+    assert machine_state(world, launch) == "terminated"
+    assert "No runner machine left." in result.log
+
+
+def test_a_pull_request_from_a_fork_gets_a_smoke_run(world):
+    """A fork's pull request has no secrets: no launch, no training on a cloud machine, no push,
+    no report, no teardown; the smoke job runs the pipeline on reduced data and says so."""
+    project, payload = pull_request(world, "fork-change", 9, fork=True, train__xgboost__max_depth=5)
+    objects, comments = world.objects(), len(world.forge.comments)
+    secrets = {"GITHUB_TOKEN": world.forge.token}  # a fork's run gets a read-only token, nothing else
+    result = run_workflow(project, "pull_request", payload, world.forge, secrets, world.env())
+    assert result.returncode == 0, result.log[-6000:]
+    assert result.job_result("smoke") == "succeeded"
+    assert all(result.job_result(job) is None for job in ("launch-runner", "train", "teardown"))
+    assert not result.launches
+    assert "Smoke run only: this pull request comes from a fork" in result.log
+    assert "smoke run passed on at most 2000 rows" in result.log
+    assert world.objects() == objects and len(world.forge.comments) == comments
