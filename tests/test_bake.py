@@ -28,11 +28,13 @@ def expected_tree(package: str, ci: str = "github") -> set[str]:
         "ci",
         "cli",
         "compare",
+        "costs",
         "database",
         "dataset",
         "drift",
         "evaluate",
         "get_data",
+        "launch",
         "models",
         "params",
         "paths",
@@ -45,6 +47,7 @@ def expected_tree(package: str, ci: str = "github") -> set[str]:
     ]
     tests = [
         "conftest",
+        "test_costs",
         "test_drift",
         "test_evaluate",
         "test_get_data",
@@ -57,7 +60,7 @@ def expected_tree(package: str, ci: str = "github") -> set[str]:
     return {
         ".cookiecutter.json", ".dvc/.gitignore", ".dvc/config", ".dvc/plots/confusion_counts.json",
         ".dvcignore", ".gitignore", "README.md", "dvc.yaml", "params.yaml", "pyproject.toml",
-        *(f"src/{package}/{name}.py" for name in modules),
+        *(f"src/{package}/{name}.py" for name in modules), f"src/{package}/prices.toml",
         *(f"tests/{name}.py" for name in tests),
         *({".github/workflows/train.yml", ".github/actionlint.yaml"} if ci in ("github", "both") else set()),
         *({".gitlab-ci.yml"} if ci in ("gitlab", "both") else set()),

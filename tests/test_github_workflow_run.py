@@ -213,8 +213,8 @@ def test_a_scheduled_run_on_new_data_proposes_the_retrained_model(world):
     assert world.objects() > objects
 
     [pull] = world.forge.pulls[pulls:]
-    assert pull["base"]["ref"] == "main" and pull["title"] == "Retrained model (1)"
-    branch = pull["head"]["ref"]
+    assert pull["base_ref"] == "main" and pull["title"] == "Retrained model (1)"
+    branch = pull["head_ref"]
     log = subprocess.run(
         ["git", "-C", str(world.forge.bare), "log", "-1", "--format=%s", branch], capture_output=True, text=True
     ).stdout
@@ -226,16 +226,19 @@ def test_a_scheduled_run_on_new_data_proposes_the_retrained_model(world):
 
 
 def test_a_manual_run_passes_its_inputs_to_the_launch_and_the_training(world):
-    """workflow_dispatch inputs reach `cml runner launch` (region, type, spot) and `ci train`
-    (the experiment's arguments); the report prices that runner; a machine that already
-    stopped by itself leaves teardown nothing to do, and no error."""
+    """A manual run of a branch: the workflow_dispatch inputs reach `cml runner launch` (region,
+    type, spot) and `ci train` (the experiment's arguments); the report prices that runner; the
+    experiment is proposed to the branch; a machine that already stopped by itself leaves
+    teardown nothing to do, and no error."""
     project = world.clone("dispatch")
+    run(project, "git", "checkout", "-qb", "tuning")
+    world.push(project, "tuning")
     inputs = {
         "exp_args": "-S train.xgboost.max_depth=3", "cloud": "aws", "region": "eu-west",
         "instance_type": "l", "gpu": "nogpu", "spot": "true",
     }  # fmt: skip
     comments, pulls = len(world.forge.comments), len(world.forge.pulls)
-    payload = {"inputs": inputs, "ref": "refs/heads/main", "repository": {"full_name": "team/fraud-detection"}}
+    payload = {"inputs": inputs, "ref": "refs/heads/tuning", "repository": {"full_name": "team/fraud-detection"}}
     result = run_workflow(
         project, "workflow_dispatch", payload, world.forge, world.secrets(),
         {**world.env(), "CML_LAUNCH_MACHINE": "gone"}, inputs,
@@ -249,8 +252,9 @@ def test_a_manual_run_passes_its_inputs_to_the_launch_and_the_training(world):
     assert comment["target"] == "commit"  # no pull request: the report goes on the commit
     assert "aws `m5.8xlarge` (CML's `l`) at $1.536/h" in comment["body"] and "spot instance" in comment["body"]
     [pull] = world.forge.pulls[pulls:]
+    assert pull["base_ref"] == "tuning"
     params = subprocess.run(
-        ["git", "-C", str(world.forge.bare), "show", f"{pull['head']['ref']}:params.yaml"],
+        ["git", "-C", str(world.forge.bare), "show", f"{pull['head_ref']}:params.yaml"],
         capture_output=True, text=True,
     ).stdout  # fmt: skip
     assert "max_depth: 3" in params

@@ -1,4 +1,4 @@
-"""Self-tests of the test servers: the PostgreSQL server and the HTTP file server start, serve, stop."""
+"""Self-tests of the test servers: PostgreSQL, the HTTP file server and EC2 start, serve, stop."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import urllib.request
 
 import psycopg
 import pytest
+from ec2_server import Ec2Server
 from http_server import HttpServer
 from pg_server import PostgresServer
 
@@ -44,6 +45,24 @@ def test_http_server(tmp_path):
         with urllib.request.urlopen(urllib.request.Request(server.url("data.csv"), method="HEAD")) as response:
             assert response.headers["Content-Length"] == "8"
             assert response.headers["Last-Modified"]
+    finally:
+        server.stop()
+    assert not accepts(server.port)
+
+
+def test_ec2_server(tmp_path):
+    """moto's EC2 runs an instance with its tags, terminates it, and the port closes after stop."""
+    server = Ec2Server().start()
+    try:
+        started = server.aws(
+            "ec2", "run-instances", "--region", "eu-west-1", "--image-id", "ami-0123456789abcdef0",
+            "--instance-type", "t3.micro", "--query", "Instances[0].InstanceId", "--output", "text",
+            "--tag-specifications", "ResourceType=instance,Tags=[{Key=cml-run,Value=cml-7-1}]",
+        ).strip()  # fmt: skip
+        assert server.instances("eu-west-1") == {started: {"state": "running", "tags": {"cml-run": "cml-7-1"}}}
+        assert server.instances("us-east-1") == {}
+        server.aws("ec2", "terminate-instances", "--region", "eu-west-1", "--instance-ids", started)
+        assert server.instances("eu-west-1")[started]["state"] == "terminated"
     finally:
         server.stop()
     assert not accepts(server.port)

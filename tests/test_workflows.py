@@ -1,10 +1,9 @@
 """The CI files of baked projects: validated by real validators, their structure asserted, and the
-GitLab pipeline run for real by gitlab-ci-local.
+GitLab pipeline run for real by gitlab-ci-local, posting through the real CML.
 
-GitHub Actions and CML cannot run here (no Docker engine; the CML CLI is not installable), so
-the GitHub workflow is validated statically: the official JSON schema (check-jsonschema's
-vendored copy), actionlint with shellcheck on every `run:` block, and assertions on its parsed
-structure.
+Every bake's GitHub workflow is checked against the official JSON schema (check-jsonschema's
+vendored copy) and by actionlint with shellcheck on every `run:` block; one bake's workflow
+also runs job by job under act (test_github_workflow_run.py).
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import TEMPLATE, bake, run, set_params
+from forge_server import ForgeServer
 from s3_server import S3Server
 
 BIN = Path(sys.executable).parent
@@ -114,7 +114,7 @@ def test_github_jobs_launch_train_and_always_tear_down(baked):
     if not github_wanted(answers):
         pytest.skip("no GitHub workflow in this bake")
     jobs = workflow(project)["jobs"]
-    assert list(jobs) == ["launch-runner", "train", "teardown"]
+    assert list(jobs) == ["launch-runner", "train", "smoke", "teardown"]
     assert all(job["timeout-minutes"] <= 360 for job in jobs.values())
     launch = next(step["run"] for step in jobs["launch-runner"]["steps"] if "cml runner launch" in step.get("run", ""))
     for flag in ("--single", "--idle-timeout=", "--labels=", "--cloud-metadata=", "--cloud-gpu=", '--cloud="$CLOUD"'):
@@ -126,7 +126,7 @@ def test_github_jobs_launch_train_and_always_tear_down(baked):
         assert f"python -m fraud_detection.{command}" in runs
     propose = next(step for step in jobs["train"]["steps"] if "ci propose" in step.get("run", ""))
     assert propose["if"] == "github.event_name != 'pull_request'"
-    assert jobs["teardown"]["if"] == "always()"
+    assert jobs["teardown"]["if"] == "always() && needs.launch-runner.result != 'skipped'"
     assert jobs["teardown"]["needs"] == ["launch-runner", "train"]
 
 
@@ -156,7 +156,7 @@ def test_github_least_privilege(baked):
 
 
 def test_gitlab_pipeline_structure(baked):
-    """Commit-message, schedule, web and merge-request triggers; an optional CML runner; a release
+    """Commit-message, schedule, web, trigger-API and merge-request triggers; an optional CML runner; a release
     on "trigger training v..."; a teardown that always runs when a runner was launched."""
     project, answers = baked
     if not gitlab_wanted(answers):
@@ -164,7 +164,8 @@ def test_gitlab_pipeline_structure(baked):
     pipeline = gitlab(project)
     rules = [rule["if"] for rule in pipeline["workflow"]["rules"]]
     assert "$CI_COMMIT_MESSAGE =~ /^trigger training/" in rules
-    assert '$CI_PIPELINE_SOURCE == "schedule"' in rules and '$CI_PIPELINE_SOURCE == "web"' in rules
+    for source in ("schedule", "web", "trigger", "merge_request_event"):
+        assert f'$CI_PIPELINE_SOURCE == "{source}"' in rules
     assert pipeline["stages"] == ["launch", "train", "release", "teardown"]
     assert "--single" in " ".join(pipeline["launch-runner"]["script"])
     assert pipeline["train"]["needs"] == [{"job": "launch-runner", "optional": True}]
@@ -198,13 +199,16 @@ def test_a_gpu_runner_trains_xgboost_on_cuda(baked):
 
 
 @pytest.mark.slow
+@pytest.mark.workflow_run
 @pytest.mark.xdist_group("gitlab")
 def test_gitlab_pipeline_runs_under_gitlab_ci_local(tmp_path):
-    """gitlab-ci-local runs the pipeline with its shell executor on a tagged (not CML) runner:
-    train pushes to an S3 server on 127.0.0.1, reports without posting, passes the gate, and the
-    release job picks up the version from "trigger training v1.2"."""
+    """gitlab-ci-local runs the merge-request pipeline with its shell executor on a tagged (not CML)
+    runner: train pushes to an S3 server on 127.0.0.1, the real CML posts the report on the merge
+    request of a GitLab stand-in on 127.0.0.1 (figures uploaded), the gate passes, and the release
+    job picks up the version from "trigger training v1.2"."""
     assert GITLAB_CI_LOCAL.exists(), "run tools/setup-test-tools.sh first"
     server = S3Server(tmp_path / "s3").start()
+    forge = ForgeServer(tmp_path / "forge", kind="gitlab").start()
     try:
         server.make_bucket("models")
         project = bake(
@@ -213,18 +217,21 @@ def test_gitlab_pipeline_runs_under_gitlab_ci_local(tmp_path):
         )  # fmt: skip
         set_params(project, get_data__n_samples=3000, train__xgboost__n_estimators=30, gate__min=0.0)
         run(project, "git", "commit", "-qam", "Use a small data set")
-        # gitlab-ci-local wants an origin; the report compares with origin/main.
-        run(project, "git", "remote", "add", "origin", "https://gitlab.example.com/team/fraud-detection.git")
+        # gitlab-ci-local takes the project's URL from origin; the report compares with origin/main.
+        run(project, "git", "remote", "add", "origin", forge.repo_url + ".git")
         run(project, "git", "update-ref", "refs/remotes/origin/main", "HEAD")
         variables = {
-            "LAUNCH_RUNNER": "false", "CI_PIPELINE_SOURCE": "web", "CI_COMMIT_MESSAGE": "trigger training v1.2",
-            **server.credentials(),
+            "LAUNCH_RUNNER": "false", "CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "3",
+            "CI_COMMIT_MESSAGE": "trigger training v1.2", "REPO_TOKEN": forge.token,
+            "CML_COMMENT_PUBLISH_URL": forge.upload_url, **forge.client_env(), **server.credentials(),
+            # CML adds safe.directory entries to the global git config: keep them in the test's.
+            "GIT_CONFIG_GLOBAL": str(tmp_path / "gitconfig"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
         }  # fmt: skip
         command = [str(GITLAB_CI_LOCAL), "--no-color", "--force-shell-executor", "--shell-isolation"]
         command += ["--no-artifacts-to-source", "--ignore-predefined-vars", "CI_COMMIT_MESSAGE,CI_PIPELINE_SOURCE"]
         for key, value in variables.items():
             command += ["--variable", f"{key}={value}"]
-        # Its launcher runs `node` from PATH: the Node 22 installed beside it, not the system's.
+        # Its launcher runs `node` from PATH: the Node 22 installed beside it (with CML), not the system's.
         path = os.pathsep.join([str(GITLAB_CI_LOCAL.parent), str(BIN), os.environ.get("PATH", "")])
         result = run(project, *command, check=False, timeout=900, env={"PATH": path})
         log = result.stdout + result.stderr
@@ -232,11 +239,22 @@ def test_gitlab_pipeline_runs_under_gitlab_ci_local(tmp_path):
         assert re.search(r"PASS\s+train", log) and re.search(r"PASS\s+release", log), log
         assert "launch-runner" not in log  # LAUNCH_RUNNER=false: no CML machine
         assert "Running stage 'train'" in log
-        assert "not posted: cml is not installed" in log
+        assert "report posted" in log
         assert "quality gate passed" in log
         assert "Releasing the model as v1.2" in log
         assert any((server.root / "models/fraud/files/md5").rglob("*")), "nothing was pushed to the S3 remote"
+        [note] = forge.comments
+        assert (note["target"], note["number"]) == ("pr", 3)
+        assert "# Training report" in note["body"] and "## Time and cost" in note["body"]
+        assert "no cost estimate" in note["body"]  # its own runner, not a cloud machine
+        figures = [upload for upload in forge.uploads if upload["mime"] == "image/png"]
+        assert figures and all(f"/assets/{upload['sha256']}" in note["body"] for upload in figures)
+        assert all(
+            request["headers"].get("PRIVATE-TOKEN") == forge.token
+            for request in forge.requests(path_prefix="/api/v4/projects")
+        )
         report = project / ".gitlab-ci-local/artifacts/train/report.md"
         assert report.exists() and "| Average precision (gate) |" in report.read_text()
     finally:
+        forge.stop()
         server.stop()
