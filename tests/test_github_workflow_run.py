@@ -225,23 +225,31 @@ def test_a_scheduled_run_on_new_data_proposes_the_retrained_model(world):
     assert changed == ["dvc.lock"]
 
 
-def test_a_manual_run_passes_its_inputs_to_the_launch_and_the_training(world):
-    """A manual run of a branch: the workflow_dispatch inputs reach `cml runner launch` (region,
-    type, spot) and `ci train` (the experiment's arguments); the report prices that runner; the
-    experiment is proposed to the branch; a machine that already stopped by itself leaves
-    teardown nothing to do, and no error."""
+def test_a_run_started_from_a_laptop_passes_its_settings_to_the_launch_and_the_training(world):
+    """`ci launch` on a branch dispatches the workflow through the API; that dispatch, run by
+    act, hands its inputs to `cml runner launch` (region, type, spot) and to `ci train` (the
+    experiment's arguments); the report prices that runner; the experiment is proposed to the
+    branch; a machine that already stopped by itself leaves teardown nothing to do, and no error."""
     project = world.clone("dispatch")
     run(project, "git", "checkout", "-qb", "tuning")
     world.push(project, "tuning")
-    inputs = {
-        "exp_args": "-S train.xgboost.max_depth=3", "cloud": "aws", "region": "eu-west",
-        "instance_type": "l", "gpu": "nogpu", "spot": "true",
-    }  # fmt: skip
+    dispatches = len(world.forge.dispatches)
+    run(
+        project, sys.executable, "-m", "fraud_detection.ci", "launch", "--exp-args", "-S train.xgboost.max_depth=3",
+        "--region", "eu-west", "--instance-type", "l", "--spot",
+        env={**world.forge.client_env(), "GITHUB_TOKEN": world.forge.token},
+    )  # fmt: skip
+    [dispatch] = world.forge.dispatches[dispatches:]
+    assert dispatch["ref"] == "tuning"
+
     comments, pulls = len(world.forge.comments), len(world.forge.pulls)
-    payload = {"inputs": inputs, "ref": "refs/heads/tuning", "repository": {"full_name": "team/fraud-detection"}}
+    payload = {
+        "inputs": dispatch["inputs"], "ref": f"refs/heads/{dispatch['ref']}",
+        "repository": {"full_name": "team/fraud-detection"},
+    }  # fmt: skip
     result = run_workflow(
         project, "workflow_dispatch", payload, world.forge, world.secrets(),
-        {**world.env(), "CML_LAUNCH_MACHINE": "gone"}, inputs,
+        {**world.env(), "CML_LAUNCH_MACHINE": "gone"}, dispatch["inputs"],
     )  # fmt: skip
     assert result.returncode == 0, result.log[-6000:]
     [launch] = result.launches

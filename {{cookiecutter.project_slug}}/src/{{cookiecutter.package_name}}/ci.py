@@ -44,6 +44,7 @@ CI_IDENTITY = {
     "user.name": "Continuous training",
     "user.email": "continuous-training@example.invalid",
 }
+SMOKE_ROWS = 2000  # rows a smoke run keeps at most
 
 
 def git(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -64,9 +65,6 @@ def ensure_git_identity() -> None:
     for key, value in CI_IDENTITY.items():
         if not git("config", "--get", key, check=False).stdout.strip():
             git("config", key, value)
-
-
-SMOKE_ROWS = 2000  # rows a smoke run keeps
 
 
 def train(exp_args: list[str], device: str | None, timeout: float, retries: int) -> None:
@@ -106,17 +104,10 @@ def smoke(exp_args: list[str]) -> None:
     runs, not how good the model is.
     """
     ensure_git_identity()
-    rows = str(SMOKE_ROWS)
-    dvc(
-        "exp",
-        "run",
-        *exp_args,
-        "-S",
-        f"get_data.n_samples={rows}",
-        "-S",
-        f"get_data.max_rows={rows}",
-    )
-    log.info("smoke run passed on at most %s rows; nothing was pulled or pushed", rows)
+    rows = min(SMOKE_ROWS, p.positive_int(p.load(), "get_data.n_samples"))
+    smaller = ["-S", f"get_data.n_samples={rows}", "-S", f"get_data.max_rows={rows}"]
+    dvc("exp", "run", *exp_args, *smaller)
+    log.info("smoke run passed on at most %d rows; nothing was pulled or pushed", rows)
 
 
 def resolve_base(base: str) -> str | None:
