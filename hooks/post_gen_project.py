@@ -1,6 +1,8 @@
 """Finish the generated project: keep the answers, pin the local remote, make the first commit.
 
-Runs inside the new project folder right after cookiecutter has rendered it.
+Runs inside the new project folder right after cookiecutter (or cruft) has rendered it. When
+cruft renders it, `.cruft.json` is written here too, as cruft writes it afterwards, so that it
+is part of the first commit.
 """
 
 from __future__ import annotations
@@ -12,6 +14,12 @@ import sys
 from pathlib import Path
 
 ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
+# The same answers in the order cookiecutter holds them (tojson sorts keys), as cruft records them.
+ORDERED_ANSWERS_JSON = r"""{
+{%- for key, value in cookiecutter.items() %}
+{{ key | tojson }}: {{ value | tojson }}{% if not loop.last %},{% endif %}
+{%- endfor %}
+}"""
 
 
 def write_answers(answers: dict) -> None:
@@ -19,6 +27,25 @@ def write_answers(answers: dict) -> None:
     kept = {k: v for k, v in answers.items() if not k.startswith("_") or k == "_template"}
     text = json.dumps({"cookiecutter": kept}, indent=2, ensure_ascii=False) + "\n"
     Path(".cookiecutter.json").write_text(text, encoding="utf-8")
+
+
+def write_cruft_record(answers: dict) -> None:
+    """Write `.cruft.json` as `cruft create` will, when cruft renders the project.
+
+    cruft writes it only after this hook, too late for the first commit; writing the same
+    bytes here puts it in that commit, and cruft's own write then changes nothing.
+    """
+    if "_commit" not in answers:  # plain cookiecutter: no cruft record
+        return
+    record = {
+        "template": answers["_template"],
+        "commit": answers["_commit"],
+        "checkout": None,
+        "context": {"cookiecutter": json.loads(ORDERED_ANSWERS_JSON)},
+        "directory": None,
+    }
+    text = json.dumps(record, ensure_ascii=False, indent=2, separators=(",", ": ")) + "\n"
+    Path(".cruft.json").write_text(text, encoding="utf-8")
 
 
 def pin_local_remote(answers: dict) -> None:
@@ -61,6 +88,7 @@ def main() -> int:
     """Finish the project; a failing git step is reported in one line."""
     answers = json.loads(ANSWERS_JSON)
     write_answers(answers)
+    write_cruft_record(answers)
     pin_local_remote(answers)
     remove_empty_folders()
     try:
