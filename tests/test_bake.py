@@ -242,12 +242,24 @@ def test_cruft_create_bakes_and_records_the_template(tmp_path):
 
 @pytest.mark.slow
 def test_readme_install_command_works(tmp_path):
-    """`uv sync`, the baked README's install command, installs the project; its quick tests pass there."""
+    """`uv sync`, the baked README's install command, installs the project and writes uv.lock; its
+    quick tests pass there. CI's `uv sync --locked` installs that lock, and refuses one that no
+    longer matches pyproject.toml until `uv lock` renews it."""
+    uv = str(Path(sys.executable).parent / "uv")
     project = bake(tmp_path)
-    run(project, str(Path(sys.executable).parent / "uv"), "sync", "--quiet")
+    run(project, uv, "sync", "--quiet")
     assert (project / "uv.lock").exists()
     run(project, ".venv/bin/dvc", "version")
     run(project, ".venv/bin/python", "-m", "pytest", "-q", "-m", "not slow", "-p", "no:cacheprovider")
+    run(project, uv, "sync", "--locked", "--quiet")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace("dependencies = [\n", 'dependencies = [\n    "tomli-w>=1.0",\n', 1)
+    )
+    stale = run(project, uv, "sync", "--locked", "--quiet", check=False)
+    assert stale.returncode != 0 and "needs to be updated" in stale.stderr, stale.stderr
+    run(project, uv, "lock", "--quiet")
+    run(project, uv, "sync", "--locked", "--quiet")
 
 
 def test_dvc_lists_the_remote(baked):

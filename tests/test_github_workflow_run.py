@@ -17,6 +17,7 @@ import base64
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from act_runner import run_workflow
@@ -101,7 +102,9 @@ def world(tmp_path_factory):
             dvc_remote_endpoint_url=world.s3.endpoint,
         )  # fmt: skip
         set_params(project, get_data__source=world.http.url("orders.csv"), gate__min=0.0, **ORDERS_PARAMS)
-        run(project, "git", "commit", "-qam", "Read the orders")
+        run(project, str(Path(sys.executable).parent / "uv"), "lock", "--quiet")  # CI installs with --locked
+        run(project, "git", "add", "uv.lock")
+        run(project, "git", "commit", "-qam", "Read the orders, lock the environment")
         run(project, "git", "remote", "add", "origin", world.forge.repo_url + ".git")
         env = {**world.s3.credentials(), "CI": ""}
         run(project, sys.executable, "-m", "fraud_detection.ci", "train", env=env)

@@ -177,6 +177,20 @@ def test_gitlab_pipeline_structure(baked):
     assert pipeline["variables"]["CLOUD"] == answers.get("cloud", "aws")
 
 
+def test_every_ci_install_uses_the_lock(baked):
+    """Each `uv sync` in the CI files is `uv sync --locked`: CI trains with the libraries of uv.lock."""
+    project, _ = baked
+    texts = [
+        (project / name).read_text()
+        for name in (".github/workflows/train.yml", ".gitlab-ci.yml")
+        if (project / name).exists()
+    ]
+    if not texts:
+        pytest.skip("no CI in this bake")
+    syncs = [line for text in texts for line in text.splitlines() if "uv sync" in line]
+    assert syncs and all("uv sync --locked" in line for line in syncs), syncs
+
+
 def test_a_gpu_runner_trains_xgboost_on_cuda(baked):
     """Both pipelines hand `--device cuda` to `ci train` on a GPU runner and `cpu` otherwise; `ci
     train` turns it into train.xgboost.device (run for real in test_ci.py). GitLab's shell line is
@@ -217,7 +231,9 @@ def test_gitlab_pipeline_runs_under_gitlab_ci_local(tmp_path):
             dvc_remote_endpoint_url=server.endpoint,
         )  # fmt: skip
         set_params(project, get_data__n_samples=3000, train__xgboost__n_estimators=30, gate__min=0.0)
-        run(project, "git", "commit", "-qam", "Use a small data set")
+        run(project, str(BIN / "uv"), "lock", "--quiet")  # the pipeline installs with --locked
+        run(project, "git", "add", "uv.lock")
+        run(project, "git", "commit", "-qam", "Use a small data set, lock the environment")
         # gitlab-ci-local takes the project's URL from origin; the report compares with origin/main.
         run(project, "git", "remote", "add", "origin", forge.repo_url + ".git")
         run(project, "git", "update-ref", "refs/remotes/origin/main", "HEAD")
