@@ -75,6 +75,7 @@ def run_workflow(
         "CML_LAUNCH_LOG": str(launches),
         "CML_COMMENT_PUBLISH_URL": forge.upload_url,
         "DVC_NO_ANALYTICS": "1",
+        "GIT_TERMINAL_PROMPT": "0",  # a command that would ask for a password fails instead of hanging
         # CML adds safe.directory entries to the global git config: keep them in the test's.
         "GIT_CONFIG_GLOBAL": str(work / "gitconfig"),
         "XDG_CONFIG_HOME": str(work / "config"),

@@ -287,3 +287,28 @@ def test_a_pull_request_from_a_fork_gets_a_smoke_run(world):
     assert "Smoke run only: this pull request comes from a fork" in result.log
     assert "smoke run passed on at most 2000 rows" in result.log
     assert world.objects() == objects and len(world.forge.comments) == comments
+
+
+def test_a_retrained_model_landing_on_main_is_released(world):
+    """A push to main that changes dvc.lock (a merged retrained model) runs only the release job:
+    it pulls the model, passes the gate, registers it with GTO and pushes the version tag."""
+    project = world.clone("release")
+    set_params(project, train__xgboost__max_depth=5)
+    run(project, sys.executable, "-m", "fraud_detection.ci", "train", env={**world.s3.credentials(), "CI": ""})
+    run(project, "git", "commit", "-qam", "Retrained model")
+    before = run(project, "git", "rev-parse", "HEAD~1").stdout.strip()
+    after = world.push(project, "main")
+    payload = {
+        "ref": "refs/heads/main", "before": before, "after": after,
+        "repository": {"full_name": "team/fraud-detection"},
+    }  # fmt: skip
+    result = run_workflow(project, "push", payload, world.forge, world.secrets(), world.env())
+    assert result.returncode == 0, result.log[-6000:]
+    assert result.job_result("release") == "succeeded"
+    assert all(result.job_result(job) is None for job in ("launch-runner", "train", "smoke", "teardown"))
+    assert not result.launches
+    assert "released model@v0.0.1 and pushed the tags to origin" in result.log
+    tagged = subprocess.run(
+        ["git", "-C", str(world.forge.bare), "rev-list", "-n1", "model@v0.0.1"], capture_output=True, text=True
+    )
+    assert tagged.stdout.strip() == after

@@ -114,7 +114,7 @@ def test_github_jobs_launch_train_and_always_tear_down(baked):
     if not github_wanted(answers):
         pytest.skip("no GitHub workflow in this bake")
     jobs = workflow(project)["jobs"]
-    assert list(jobs) == ["launch-runner", "train", "smoke", "teardown"]
+    assert list(jobs) == ["launch-runner", "train", "smoke", "release", "teardown"]
     assert all(job["timeout-minutes"] <= 360 for job in jobs.values())
     launch = next(step["run"] for step in jobs["launch-runner"]["steps"] if "cml runner launch" in step.get("run", ""))
     for flag in ("--single", "--idle-timeout=", "--labels=", "--cloud-metadata=", "--cloud-gpu=", '--cloud="$CLOUD"'):

@@ -8,12 +8,14 @@ on a laptop:
     python -m {{ cookiecutter.package_name }}.ci gate [--base main] [--json]
     python -m {{ cookiecutter.package_name }}.ci propose
     python -m {{ cookiecutter.package_name }}.ci launch [--exp-args ...] [--gpu t4] [--instance-type l]
+    python -m {{ cookiecutter.package_name }}.ci release [--bump patch|minor|major] [--stage prod] [--push]
 
 `report` and `gate` score the base branch's model and this run's on the same test set
 (compare.py); report.py builds the report, with the steps' wall times and the runner's cost
 (costs.py). `report` and `propose` post through CML (`cml comment create`, `cml pr create`)
 when CML is installed and the CI variable is set; otherwise they write their output and say
-that they did not post. `launch` starts the CI training from a laptop (launch.py).
+that they did not post. `launch` starts the CI training from a laptop (launch.py);
+`release` registers the model as a new version with GTO (release.py).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from .cli import UserError, run
 from .compare import compare
 from .costs import STAGE_TIMES_VARIABLE, Runner, Stopwatch
 from .launch import launch
+from .paths import MODEL, RAW_DATA, TEST_DATA
+from .release import BUMPS, release
 from .report import build as build_report
 
 log = logging.getLogger(__name__)
@@ -247,6 +251,12 @@ def main(argv: list[str] | None = None) -> None:
         "--spot", action=argparse.BooleanOptionalAction, help="a spot instance (or --no-spot)"
     )
     launch_parser.add_argument("--ref", help="branch to train (default: the checked-out one)")
+    release_parser = commands.add_parser(
+        "release", help="register the committed model as a new version (GTO), if it passes the gate"
+    )
+    release_parser.add_argument("--bump", choices=BUMPS, default="patch", help="default: patch")
+    release_parser.add_argument("--stage", help="also assign the version to this stage, e.g. prod")
+    release_parser.add_argument("--push", action="store_true", help="push the tags to origin")
     args = parser.parse_args(argv)
 
     if args.command == "train" and args.smoke:
@@ -260,6 +270,11 @@ def main(argv: list[str] | None = None) -> None:
         gate(args.base, args.json)
     elif args.command == "propose":
         propose(args.title)
+    elif args.command == "release":
+        ensure_git_identity()  # a version is an annotated tag, which needs one
+        if not all(path.exists() for path in (MODEL, TEST_DATA, RAW_DATA)):  # a fresh checkout
+            storage.transfer("pull", 1800, 2, [])
+        release(args.bump, args.stage, args.push)
     else:
         settings = {
             "EXP_ARGS": args.exp_args, "CLOUD": args.cloud, "REGION": args.region,

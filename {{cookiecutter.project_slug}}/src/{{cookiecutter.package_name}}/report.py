@@ -79,6 +79,15 @@ def gate_line(comparison: Comparison) -> str:
     return "**Quality gate: failed.** " + "; ".join(comparison.reasons) + "."
 
 
+def release_line(comparison: Comparison) -> str:
+    """The model version this run's model would become, released with `ci release`."""
+    from .release import ARTIFACT, next_version
+
+    if not comparison.passed:
+        return "Failing the gate, this model cannot be released."
+    return f"Merged and released (`ci release`), this model becomes `{ARTIFACT}@{next_version()}`."
+
+
 def source_line() -> str:
     """Where this run's data came from, from check_source's record."""
     if not SOURCE_STATE.exists():
@@ -146,6 +155,7 @@ def build(
         "",
         gate_line(comparison),
     ]
+    lines += ["", release_line(comparison)]
     source = source_line()
     if source:
         lines += ["", source]
