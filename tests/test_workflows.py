@@ -8,6 +8,7 @@ also runs job by job under act (test_github_workflow_run.py).
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
@@ -23,6 +24,15 @@ from s3_server import S3Server
 
 BIN = Path(sys.executable).parent
 GITLAB_CI_LOCAL = TEMPLATE / ".tools/node_modules/.bin/gitlab-ci-local"
+# Predefined variables the tests set themselves (gitlab-ci-local warns about each otherwise).
+PREDEFINED = (
+    "CI_COMMIT_MESSAGE",
+    "CI_PIPELINE_SOURCE",
+    "CI_COMMIT_BRANCH",
+    "CI_DEFAULT_BRANCH",
+    "CI_SERVER_URL",
+    "CI_PROJECT_PATH",
+)
 BAKES = {
     "github-aws-keys": {"ci": "github", "dvc_remote": "s3", "dvc_remote_url": "s3://models/fraud"},
     "github-oidc-spot-no-schedule": {"ci": "github", "aws_auth": "oidc", "cloud_spot": True, "training_schedule": ""},
@@ -157,8 +167,9 @@ def test_github_least_privilege(baked):
 
 
 def test_gitlab_pipeline_structure(baked):
-    """Commit-message, schedule, web, trigger-API and merge-request triggers; an optional CML runner; a release
-    on "trigger training v..."; a teardown that always runs when a runner was launched."""
+    """Commit-message, schedule, web, trigger-API and merge-request triggers; an optional CML
+    runner; a push of dvc.lock to the default branch runs the release job alone (`ci release`);
+    a teardown that always runs when a runner was launched."""
     project, answers = baked
     if not gitlab_wanted(answers):
         pytest.skip("no GitLab pipeline in this bake")
@@ -167,13 +178,18 @@ def test_gitlab_pipeline_structure(baked):
     assert "$CI_COMMIT_MESSAGE =~ /^trigger training/" in rules
     for source in ("schedule", "web", "trigger", "merge_request_event"):
         assert f'$CI_PIPELINE_SOURCE == "{source}"' in rules
+    [push] = [rule for rule in pipeline["workflow"]["rules"] if "push" in rule["if"]]
+    assert push["changes"] == ["dvc.lock"] and push["variables"] == {"RELEASE_ONLY": "true"}
     assert pipeline["stages"] == ["launch", "train", "release", "teardown"]
     assert "--single" in " ".join(pipeline["launch-runner"]["script"])
     assert pipeline["train"]["needs"] == [{"job": "launch-runner", "optional": True}]
     assert pipeline["train"]["tags"] == ["$RUNNER_TAG"]
-    assert pipeline["release"]["rules"] == [{"if": "$CI_COMMIT_MESSAGE =~ /^trigger training v[0-9]/"}]
-    assert pipeline["release"]["release"]["tag_name"] == "$MODEL_VERSION"
-    assert pipeline["teardown"]["rules"] == [{"if": '$LAUNCH_RUNNER == "true"', "when": "always"}]
+    never = {"if": '$RELEASE_ONLY == "true"', "when": "never"}
+    for job in ("launch-runner", "train", "teardown"):
+        assert pipeline[job]["rules"][0] == never, job
+    assert pipeline["release"]["rules"] == [{"if": '$RELEASE_ONLY == "true"'}]
+    assert any("ci release --push" in line for line in pipeline["release"]["script"])
+    assert pipeline["teardown"]["rules"][1] == {"if": '$LAUNCH_RUNNER == "true"', "when": "always"}
     assert pipeline["variables"]["CLOUD"] == answers.get("cloud", "aws")
 
 
@@ -213,52 +229,42 @@ def test_a_gpu_runner_trains_xgboost_on_cuda(baked):
             assert shell.stdout.strip() == device, (gpu, shell.stderr)
 
 
+def gitlab_ci_local(project: Path, variables: dict[str, str], *options: str) -> str:
+    """Run the project's pipeline with gitlab-ci-local's shell executor; its log (it must pass)."""
+    assert GITLAB_CI_LOCAL.exists(), "run tools/setup-test-tools.sh first"
+    command = [str(GITLAB_CI_LOCAL), "--no-color", "--force-shell-executor", "--shell-isolation", *options]
+    command += ["--no-artifacts-to-source", "--ignore-predefined-vars", ",".join(PREDEFINED)]
+    for key, value in variables.items():
+        command += ["--variable", f"{key}={value}"]
+    # Its launcher runs `node` from PATH: the Node 22 installed beside it (with CML), not the system's.
+    path = os.pathsep.join([str(GITLAB_CI_LOCAL.parent), str(BIN), os.environ.get("PATH", "")])
+    result = run(project, *command, check=False, timeout=900, env={"PATH": path})
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log
+    return log
+
+
 @pytest.mark.slow
 @pytest.mark.workflow_run
 @pytest.mark.xdist_group("gitlab")
 def test_gitlab_pipeline_runs_under_gitlab_ci_local(tmp_path):
     """gitlab-ci-local runs the merge-request pipeline with its shell executor on a tagged (not CML)
     runner: train pushes to an S3 server on 127.0.0.1, the real CML posts the report on the merge
-    request of a GitLab stand-in on 127.0.0.1 (figures uploaded), the gate passes, and the release
-    job picks up the version from "trigger training v1.2"."""
-    assert GITLAB_CI_LOCAL.exists(), "run tools/setup-test-tools.sh first"
+    request of a GitLab stand-in on 127.0.0.1 (figures uploaded), the gate passes; no release."""
     server = S3Server(tmp_path / "s3").start()
     forge = ForgeServer(tmp_path / "forge", kind="gitlab").start()
     try:
         server.make_bucket("models")
-        project = bake(
-            tmp_path / "bake", ci="gitlab", dvc_remote="s3", dvc_remote_url="s3://models/fraud",
-            dvc_remote_endpoint_url=server.endpoint,
-        )  # fmt: skip
-        set_params(project, get_data__n_samples=3000, train__xgboost__n_estimators=30, gate__min=0.0)
-        run(project, str(BIN / "uv"), "lock", "--quiet")  # the pipeline installs with --locked
-        run(project, "git", "add", "uv.lock")
-        run(project, "git", "commit", "-qam", "Use a small data set, lock the environment")
-        # gitlab-ci-local takes the project's URL from origin; the report compares with origin/main.
-        run(project, "git", "remote", "add", "origin", forge.repo_url + ".git")
-        run(project, "git", "update-ref", "refs/remotes/origin/main", "HEAD")
-        variables = {
-            "LAUNCH_RUNNER": "false", "CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "3",
-            "CI_COMMIT_MESSAGE": "trigger training v1.2", "REPO_TOKEN": forge.token,
-            "CML_COMMENT_PUBLISH_URL": forge.upload_url, **forge.client_env(), **server.credentials(),
-            # CML adds safe.directory entries to the global git config: keep them in the test's.
-            "GIT_CONFIG_GLOBAL": str(tmp_path / "gitconfig"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        }  # fmt: skip
-        command = [str(GITLAB_CI_LOCAL), "--no-color", "--force-shell-executor", "--shell-isolation"]
-        command += ["--no-artifacts-to-source", "--ignore-predefined-vars", "CI_COMMIT_MESSAGE,CI_PIPELINE_SOURCE"]
-        for key, value in variables.items():
-            command += ["--variable", f"{key}={value}"]
-        # Its launcher runs `node` from PATH: the Node 22 installed beside it (with CML), not the system's.
-        path = os.pathsep.join([str(GITLAB_CI_LOCAL.parent), str(BIN), os.environ.get("PATH", "")])
-        result = run(project, *command, check=False, timeout=900, env={"PATH": path})
-        log = result.stdout + result.stderr
-        assert result.returncode == 0, log
-        assert re.search(r"PASS\s+train", log) and re.search(r"PASS\s+release", log), log
-        assert "launch-runner" not in log  # LAUNCH_RUNNER=false: no CML machine
+        project = gitlab_project(tmp_path, server, forge)
+        log = gitlab_ci_local(project, {
+            "CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "3",
+            "CI_COMMIT_MESSAGE": "Use a small data set", **ci_variables(tmp_path, server, forge),
+        })  # fmt: skip
+        assert re.search(r"PASS\s+train", log), log
+        assert "launch-runner" not in log and not re.search(r"PASS\s+release", log)  # no CML machine, no release
         assert "Running stage 'train'" in log
         assert "report posted" in log
         assert "quality gate passed" in log
-        assert "Releasing the model as v1.2" in log
         assert any((server.root / "models/fraud/files/md5").rglob("*")), "nothing was pushed to the S3 remote"
         [note] = forge.comments
         assert (note["target"], note["number"]) == ("pr", 3)
@@ -266,12 +272,80 @@ def test_gitlab_pipeline_runs_under_gitlab_ci_local(tmp_path):
         assert "no cost estimate" in note["body"]  # its own runner, not a cloud machine
         figures = [upload for upload in forge.uploads if upload["mime"] == "image/png"]
         assert figures and all(f"/assets/{upload['sha256']}" in note["body"] for upload in figures)
-        assert all(
-            request["headers"].get("PRIVATE-TOKEN") == forge.token
-            for request in forge.requests(path_prefix="/api/v4/projects")
-        )
+        api = forge.requests(path_prefix="/api/v4/projects")
+        assert all(request["headers"].get("PRIVATE-TOKEN") == forge.token for request in api)
         report = project / ".gitlab-ci-local/artifacts/train/report.md"
         assert report.exists() and "| Average precision (gate) |" in report.read_text()
     finally:
         forge.stop()
         server.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.workflow_run
+@pytest.mark.xdist_group("gitlab")
+def test_gitlab_release_job_tags_a_merged_model(tmp_path):
+    """A push of a retrained dvc.lock to the default branch runs the release job alone: it pulls
+    the model from S3, passes the gate, and pushes the GTO tag model@v0.0.1 to the GitLab stand-in."""
+    server = S3Server(tmp_path / "s3").start()
+    forge = ForgeServer(tmp_path / "forge", kind="gitlab").start()
+    try:
+        server.make_bucket("models")
+        project = gitlab_project(tmp_path, server, forge)
+        run(project, sys.executable, "-m", "fraud_detection.ci", "train", env={**server.credentials(), "CI": ""})
+        run(project, "git", "commit", "-qam", "Retrained model")
+        run(project, "git", "push", "-q", "origin", "main", env=forge_git_env(forge))
+        # gitlab-ci-local checks `changes:` against the default branch, which a push to it equals.
+        log = gitlab_ci_local(project, {
+            "CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main",
+            "CI_COMMIT_MESSAGE": "Retrained model", "CI_SERVER_URL": forge.url,
+            "CI_PROJECT_PATH": "team/fraud-detection", **ci_variables(tmp_path, server, forge),
+        }, "--evaluate-rule-changes=false")  # fmt: skip
+        assert re.search(r"PASS\s+release", log), log
+        assert not re.search(r"PASS\s+train", log)
+        assert "released model@v0.0.1 and pushed the tags to origin" in log
+        head = run(project, "git", "rev-parse", "HEAD").stdout.strip()
+        assert forge.branch_sha("main") == head
+        tagged = subprocess.run(
+            ["git", "-C", str(forge.bare), "rev-list", "-n1", "model@v0.0.1"], capture_output=True, text=True
+        )
+        assert tagged.stdout.strip() == head
+    finally:
+        forge.stop()
+        server.stop()
+
+
+def gitlab_project(tmp_path: Path, server: S3Server, forge: ForgeServer) -> Path:
+    """A GitLab bake with the S3 remote, small data and a locked environment, on the forge as main."""
+    project = bake(
+        tmp_path / "bake", ci="gitlab", dvc_remote="s3", dvc_remote_url="s3://models/fraud",
+        dvc_remote_endpoint_url=server.endpoint,
+    )  # fmt: skip
+    set_params(project, get_data__n_samples=3000, train__xgboost__n_estimators=30, gate__min=0.0)
+    run(project, str(BIN / "uv"), "lock", "--quiet")  # the pipeline installs with --locked
+    run(project, "git", "add", "uv.lock")
+    run(project, "git", "commit", "-qam", "Use a small data set, lock the environment")
+    # gitlab-ci-local takes the project's URL from origin; the report compares with origin/main.
+    run(project, "git", "remote", "add", "origin", forge.repo_url + ".git")
+    run(project, "git", "push", "-q", "origin", "main", env=forge_git_env(forge))
+    run(project, "git", "fetch", "-q", "origin", env=forge_git_env(forge))
+    return project
+
+
+def forge_git_env(forge: ForgeServer) -> dict[str, str]:
+    """git's settings for the forge: trust its certificate, send the token, never prompt."""
+    header = "AUTHORIZATION: basic " + base64.b64encode(f"x:{forge.token}".encode()).decode()
+    return {
+        **forge.client_env(), "GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": "http.extraheader", "GIT_CONFIG_VALUE_0": header,
+    }  # fmt: skip
+
+
+def ci_variables(tmp_path: Path, server: S3Server, forge: ForgeServer) -> dict[str, str]:
+    """What every pipeline here gets: no CML machine, the forge's token and certificate, S3 keys."""
+    return {
+        "LAUNCH_RUNNER": "false", "REPO_TOKEN": forge.token, "CML_COMMENT_PUBLISH_URL": forge.upload_url,
+        **forge.client_env(), **server.credentials(), "GIT_TERMINAL_PROMPT": "0",
+        # CML adds safe.directory entries to the global git config: keep them in the test's.
+        "GIT_CONFIG_GLOBAL": str(tmp_path / "gitconfig"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }  # fmt: skip
