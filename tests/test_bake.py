@@ -39,6 +39,7 @@ def expected_tree(package: str, ci: str = "github") -> set[str]:
         "params",
         "paths",
         "prepare",
+        "release",
         "report",
         "sources",
         "storage",
