@@ -174,7 +174,7 @@ def propose(title: str) -> None:
     if why_not:
         log.info("pull request not opened: %s", why_not)
         return
-    # --skip-ci: merging this pull request must not start another training.
+    # --skip-ci: the proposal's own commit starts no pipeline (on GitLab, a merge-request training).
     command = [
         "cml",
         "pr",
