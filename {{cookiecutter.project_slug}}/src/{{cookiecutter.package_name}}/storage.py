@@ -20,8 +20,15 @@ from pathlib import Path
 
 from .cli import UserError, run
 
-# Words in DVC's output that mean retrying cannot help: the remote refused who we are.
+# Words in DVC's output that mean retrying cannot help: the remote refused who we are...
 REFUSED = ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "Forbidden")
+# ... or there is nothing to get: outputs dvc.lock does not name yet (a first run), or that
+# no one pushed.
+MISSING = (
+    "No file hash info found",
+    "Missing cache files",
+    "do not exist neither locally nor on remote",
+)
 
 
 def attempt(command: list[str], timeout: float) -> tuple[int | None, list[str]]:
@@ -109,6 +116,13 @@ def transfer(direction: str, timeout: float, retries: int, extra: list[str]) -> 
             raise UserError(
                 "the DVC remote refused the credentials (see DVC's message above). "
                 f"Check them, then run `dvc {direction}` again"
+            )
+        missing = any(word in line for line in tail for word in MISSING)
+        if direction == "pull" and code is not None and missing:
+            raise UserError(
+                "some outputs are not in the DVC remote, or not yet in dvc.lock (see above): "
+                "retrying `dvc pull` cannot get them. Run the pipeline to make them, "
+                "or push them from where they were made"
             )
         why = f"timed out after {timeout:g} s" if code is None else f"failed with exit code {code}"
         if number <= retries:
