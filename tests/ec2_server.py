@@ -11,7 +11,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from s3_server import free_port, wait_for_port
+from s3_server import free_port, spawn_server, stop_process
 
 AWS_TOOLS = Path(__file__).resolve().parents[1] / ".tools/aws/bin"
 
@@ -35,12 +35,7 @@ class Ec2Server:
         """Start serving and wait until the port accepts connections."""
         assert (AWS_TOOLS / "moto_server").exists(), "run tools/setup-test-tools.sh first"
         command = [str(AWS_TOOLS / "moto_server"), "-H", "127.0.0.1", "-p", str(self.port)]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_for_port(self.process, self.port, "moto_server", seconds=60)
-        except RuntimeError:
-            self.stop()
-            raise
+        self.process = spawn_server(command, self.port, "moto_server", seconds=60)
         return self
 
     def aws(self, *args: str) -> str:
@@ -63,10 +58,4 @@ class Ec2Server:
 
     def stop(self) -> None:
         """Stop the server if it runs."""
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)

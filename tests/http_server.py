@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from urllib.parse import quote
 
-from s3_server import free_port, wait_for_port
+from s3_server import free_port, spawn_server, stop_process
 
 
 class HttpServer:
@@ -30,22 +30,9 @@ class HttpServer:
     def start(self) -> HttpServer:
         """Start serving and wait until the port accepts connections."""
         command = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(self.root)]
-        self.process = subprocess.Popen(
-            [*command, str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        try:
-            wait_for_port(self.process, self.port, "http.server")
-        except RuntimeError:
-            self.stop()
-            raise
+        self.process = spawn_server([*command, str(self.port)], self.port, "http.server")
         return self
 
     def stop(self) -> None:
         """Stop the server if it runs."""
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)

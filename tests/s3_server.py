@@ -38,6 +38,30 @@ def wait_for_port(process: subprocess.Popen, port: int, name: str, seconds: floa
     raise RuntimeError(f"{name} did not start listening within {seconds:g} s")
 
 
+def spawn_server(command: list[str], port: int, name: str, seconds: float = 20) -> subprocess.Popen:
+    """Start ``command`` (called ``name`` in errors), quiet, and wait until it serves ``port``;
+    if it does not, stop it and raise."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(process, port, name, seconds)
+    except RuntimeError:
+        stop_process(process)
+        raise
+    return process
+
+
+def stop_process(process: subprocess.Popen | None) -> None:
+    """Stop ``process`` if it runs (also when frozen with SIGSTOP): SIGTERM, SIGKILL after 10 s."""
+    if process and process.poll() is None:
+        os.kill(process.pid, signal.SIGCONT)
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 class S3Server:
     """One `rclone serve s3` process serving ``root`` (each folder in it is a bucket)."""
 
@@ -73,12 +97,7 @@ class S3Server:
         limit = bwlimit or self.bwlimit
         if limit:
             command += ["--bwlimit", limit]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_for_port(self.process, self.port, "rclone serve s3")
-        except RuntimeError:
-            self.stop()
-            raise
+        self.process = spawn_server(command, self.port, "rclone serve s3")
         return self
 
     def make_bucket(self, name: str) -> None:
@@ -96,10 +115,4 @@ class S3Server:
 
     def stop(self) -> None:
         """Stop the server if it runs (also when frozen with SIGSTOP)."""
-        if self.process and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGCONT)
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_process(self.process)

@@ -56,9 +56,12 @@ def git(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(["git", *args], capture_output=True, text=True, check=check)
 
 
-def dvc(*args: str) -> None:
-    """Run a DVC command in this Python's environment; its failure is a UserError."""
-    if subprocess.run([sys.executable, "-m", "dvc", *args], check=False).returncode != 0:
+def dvc(*args: str, env: dict[str, str] | None = None) -> None:
+    """Run a DVC command in this Python's environment (``env`` added); its failure is a UserError."""
+    environment = {**os.environ, **(env or {})}
+    if subprocess.run(
+        [sys.executable, "-m", "dvc", *args], env=environment, check=False
+    ).returncode:
         raise UserError(
             f"`dvc {' '.join(args)}` failed (see DVC's message above). Fix it and run again"
         )
@@ -87,14 +90,10 @@ def train(exp_args: list[str], device: str | None, timeout: float, retries: int)
         exp_args = [*exp_args, "-S", f"train.xgboost.device={device}"]
     with tempfile.TemporaryDirectory() as folder:  # the stages append their times here
         stage_times = Path(folder) / "stages.jsonl"
-        os.environ[STAGE_TIMES_VARIABLE] = str(stage_times)
+        command = ["exp", "run", "--pull", *exp_args] if exp_args else ["repro", "--pull"]
         try:
-            if exp_args:
-                dvc("exp", "run", "--pull", *exp_args)
-            else:
-                dvc("repro", "--pull")
+            dvc(*command, env={STAGE_TIMES_VARIABLE: str(stage_times)})
         finally:
-            del os.environ[STAGE_TIMES_VARIABLE]
             clock.add_stages(stage_times)
     with clock.step("push"):
         storage.transfer("push", timeout, retries, [])
@@ -163,6 +162,14 @@ def gate(base: str, as_json: bool) -> None:
         "quality gate passed: %s %.4f against %s, on %d test rows",
         comparison.metric, comparison.challenger[comparison.metric], against, comparison.test_rows,
     )  # fmt: skip
+
+
+def release_model(bump: str, stage: str | None, push: bool) -> None:
+    """Register the committed model as a new version (release.py), its outputs pulled if missing."""
+    ensure_git_identity()  # a version is an annotated tag, which needs one
+    if not all(path.exists() for path in (MODEL, TEST_DATA, RAW_DATA)):  # a fresh checkout
+        storage.transfer("pull", 1800, 2, [])
+    release(bump, stage, push)
 
 
 def propose(title: str) -> None:
@@ -271,10 +278,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "propose":
         propose(args.title)
     elif args.command == "release":
-        ensure_git_identity()  # a version is an annotated tag, which needs one
-        if not all(path.exists() for path in (MODEL, TEST_DATA, RAW_DATA)):  # a fresh checkout
-            storage.transfer("pull", 1800, 2, [])
-        release(args.bump, args.stage, args.push)
+        release_model(args.bump, args.stage, args.push)
     else:
         settings = {
             "EXP_ARGS": args.exp_args, "CLOUD": args.cloud, "REGION": args.region,
