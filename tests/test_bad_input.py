@@ -75,6 +75,9 @@ CASES = {
     "text-early-stopping": ("train", {"train.model": "xgboost", "train.xgboost.early_stopping_rounds": "ten"}, "train.xgboost"),
     "misspelt-hyperparameter": ("train", {"train.model": "random_forest", "train.random_forest.n_trees": 5}, "train.random_forest"),
     "bad-hyperparameter": ("train", {"train.model": "random_forest", "train.random_forest.max_depth": -1}, "train.random_forest"),
+    "unknown-engine": ("train", {"train.engine": "spark"}, "train.engine in params.yaml must be one of local, dask"),
+    "dask-random-forest": ("train", {"train.model": "random_forest", "train.engine": "dask"}, "train.engine dask trains XGBoost only"),
+    "bad-dask-scheduler": ("train", {"train.model": "xgboost", "train.engine": "dask", "train.dask.scheduler": "http://dask:8786"}, "no Dask scheduler answers at train.dask.scheduler 'http://dask:8786'"),
     "threshold-above-one": ("evaluate", {"evaluate.threshold": 2}, "evaluate.threshold"),
 }  # fmt: skip
 

@@ -24,11 +24,13 @@ def expected_tree(package: str, ci: str = "github") -> set[str]:
     """The files a bake must hold, and no others (git's own folder aside)."""
     modules = [
         "__init__",
+        "batches",
         "check_source",
         "ci",
         "cli",
         "compare",
         "costs",
+        "dask_training",
         "database",
         "dataset",
         "drift",
@@ -39,6 +41,7 @@ def expected_tree(package: str, ci: str = "github") -> set[str]:
         "params",
         "paths",
         "prepare",
+        "progress",
         "release",
         "report",
         "sources",
@@ -48,6 +51,7 @@ def expected_tree(package: str, ci: str = "github") -> set[str]:
     ]
     tests = [
         "conftest",
+        "test_batches",
         "test_costs",
         "test_drift",
         "test_evaluate",

@@ -1,13 +1,15 @@
-"""The data shared by all stages: the label column, and Parquet files written atomically.
+"""The data shared by all stages: the label column, and Parquet files read and written in batches.
 
-An output is written to a temporary file first and renamed into place, so a stage
-that is killed half-way never leaves a file that looks complete.
+Stages go through a file BATCH_ROWS rows at a time (its Parquet row groups), so their
+memory stays bounded however many rows the data has. An output is written to a
+temporary file first and renamed into place, so a stage that is killed half-way never
+leaves a file that looks complete.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 TARGET = "is_fraud"  # 1 for fraud, 0 otherwise, in every file the pipeline writes
+BATCH_ROWS = 1_000_000  # rows read or written at a time: 80 MB of float32 at 20 features
 
 
 @contextmanager
@@ -40,28 +43,47 @@ def write_table(table: pa.Table, path: Path) -> None:
         pq.write_table(table, partial, use_dictionary=dictionary_columns(table.schema))
 
 
-def write_batches(batches: Iterable[pa.RecordBatch], path: Path) -> int:
-    """Write record batches of one schema to ``path`` as Parquet, atomically; return the rows.
+def write_batches(batches: Iterable[pa.RecordBatch | pa.Table], path: Path) -> int:
+    """Write batches of one schema to ``path`` as Parquet, atomically; return the rows.
 
     Only one batch is in memory at a time, however many rows the file gets.
     """
+    rows = 0
+    with table_writer(path) as write:
+        for batch in batches:
+            write(batch)
+            rows += batch.num_rows
+    return rows
+
+
+@contextmanager
+def table_writer(path: Path) -> Iterator[Callable[[pa.RecordBatch | pa.Table], None]]:
+    """Give a function that appends a batch (or table) to ``path``, written atomically on exit.
+
+    The first batch sets the file's schema; a batch without rows adds no rows.
+    """
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    rows, writer = 0, None
     with atomic(path) as partial:
+        writer = None
+
+        def write(batch: pa.RecordBatch | pa.Table) -> None:
+            nonlocal writer
+            if writer is None:
+                schema = batch.schema
+                writer = pq.ParquetWriter(
+                    partial, schema, use_dictionary=dictionary_columns(schema)
+                )
+            if batch.num_rows:
+                table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+                writer.write_table(table, row_group_size=BATCH_ROWS)
+
         try:
-            for batch in batches:
-                if writer is None:
-                    schema = batch.schema
-                    writer = pq.ParquetWriter(
-                        partial, schema, use_dictionary=dictionary_columns(schema)
-                    )
-                writer.write_batch(batch)
-                rows += batch.num_rows
+            yield write
         finally:
             if writer is not None:
                 writer.close()
-    return rows
 
 
 def dictionary_columns(schema: pa.Schema) -> list[str]:
@@ -90,6 +112,57 @@ def read_features(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
         features[:, i] = source.read(columns=[name]).column(0).to_numpy()
     labels = source.read(columns=[TARGET]).column(0).to_numpy().astype(np.int8, copy=False)
     return features, labels, names
+
+
+def feature_names(path: Path) -> list[str]:
+    """The feature columns of a prepared Parquet file, in order."""
+    import pyarrow.parquet as pq
+
+    return [name for name in pq.read_schema(path).names if name != TARGET]
+
+
+def row_count(path: Path) -> int:
+    """The rows of a Parquet file, from its footer (no row is read)."""
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
+
+
+def read_labels(path: Path) -> np.ndarray:
+    """The label column of a prepared Parquet file, as int8 (one byte a row)."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path, columns=[TARGET]).column(0).to_numpy().astype(np.int8, copy=False)
+
+
+def feature_batches(
+    path: Path, batch_rows: int | None = None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Go through a prepared Parquet file as (features as float32, labels), ``batch_rows`` at a time.
+
+    ``batch_rows`` defaults to BATCH_ROWS.
+    """
+    import pyarrow.parquet as pq
+
+    source = pq.ParquetFile(path)
+    names = [name for name in source.schema_arrow.names if name != TARGET]
+    for batch in source.iter_batches(batch_size=batch_rows or BATCH_ROWS, columns=[*names, TARGET]):
+        features = np.empty((batch.num_rows, len(names)), dtype=np.float32, order="F")
+        for i in range(len(names)):
+            features[:, i] = batch.column(i).to_numpy()
+        yield features, batch.column(len(names)).to_numpy().astype(np.int8, copy=False)
+
+
+def read_rows(path: Path, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The features and labels of the given sorted row numbers, read batch by batch."""
+    parts, labels, start = [], [], 0
+    for features, batch_labels in feature_batches(path):
+        end = start + len(batch_labels)
+        wanted = rows[(rows >= start) & (rows < end)] - start
+        parts.append(features[wanted])
+        labels.append(batch_labels[wanted])
+        start = end
+    return np.concatenate(parts), np.concatenate(labels)
 
 
 def dump_atomic(obj: object, path: Path) -> None:

@@ -5,24 +5,28 @@ whatever the threshold; with ~3% fraud, accuracy alone would look good for a mod
 flags nothing. Precision, recall, F1 and accuracy are taken at evaluate.threshold.
 Writes dvclive/evaluate/: metrics.json, the ROC, precision-recall and confusion-matrix
 data that dvc.yaml plots, and PNG images (confusion matrix, ROC and precision-recall
-curves, feature importance) for reports.
+curves, feature importance) for reports. The model predicts on the test set a batch at a
+time, so only the labels and probabilities (9 bytes a row) are held whole.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import params as p
 from .cli import run
-from .dataset import read_features
+from .dataset import feature_batches, feature_names, row_count
 from .models import feature_importance, fraud_probability
 from .paths import EVALUATE_LIVE_DIR, MODEL, TEST_DATA
+from .progress import Progress
 from .tracking import start_live
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from matplotlib.figure import Figure
 
 log = logging.getLogger(__name__)
@@ -148,15 +152,27 @@ def importance_figure(names: list[str], importances: np.ndarray, top: int = 20) 
     return figure
 
 
+def predict(model: Any, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The labels of a prepared Parquet file and the model's fraud probabilities, batch by batch."""
+    progress = Progress("evaluate", row_count(path))
+    labels, probabilities = [], []
+    for features, batch_labels in feature_batches(path):
+        labels.append(batch_labels)
+        probabilities.append(fraud_probability(model, features))
+        progress.update(len(batch_labels))
+    progress.finish()
+    return np.concatenate(labels), np.concatenate(probabilities)
+
+
 def main() -> None:
     """Score the model on the test set, log metrics and plots with dvclive."""
     import joblib
 
     params = p.load()
     threshold = p.fraction(params, "evaluate.threshold")
-    features, labels, names = read_features(TEST_DATA)
     model = joblib.load(MODEL)
-    probabilities = fraud_probability(model, features)
+    labels, probabilities = predict(model, TEST_DATA)
+    names = feature_names(TEST_DATA)
     predicted = (probabilities >= threshold).astype(np.int8)
     metrics = score(labels, probabilities, threshold)
     curves = curve_points(labels, probabilities)

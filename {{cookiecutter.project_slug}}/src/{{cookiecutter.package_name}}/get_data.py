@@ -17,8 +17,9 @@ import numpy as np
 from . import params as p
 from . import sources
 from .cli import UserError, run
-from .dataset import TARGET, write_batches, write_table
+from .dataset import BATCH_ROWS, TARGET, write_batches, write_table
 from .paths import RAW_DATA
+from .progress import Progress
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BATCH_ROWS = 1_000_000  # synthetic rows made and written at a time: 80 MB at 20 features
 CLASS_SEPARATION = 0.6  # distance of the class clusters from the centre, in standard deviations
 
 
@@ -53,6 +53,7 @@ def synthetic_batches(
     labels[rng.choice(n_samples, positive_count(n_samples, positive_rate), replace=False)] = 1
     names = [f"feature_{i:02d}" for i in range(n_features)] + [TARGET]
 
+    progress = Progress("get_data", n_samples)
     for start in range(0, n_samples, BATCH_ROWS):
         batch_rng = np.random.default_rng([seed, start])
         batch_labels = labels[start : start + BATCH_ROWS]
@@ -72,6 +73,8 @@ def synthetic_batches(
         )
         columns = [pa.array(features[:, i]) for i in range(n_features)]
         yield pa.RecordBatch.from_arrays([*columns, pa.array(batch_labels)], names=names)
+        progress.update(rows)
+    progress.finish()
 
 
 def positive_count(n_samples: int, positive_rate: float) -> int:

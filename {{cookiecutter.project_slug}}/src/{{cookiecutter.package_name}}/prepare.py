@@ -7,6 +7,9 @@ can be encoded alike (``apply_encoding``): a number stays a number (missing: the
 median), a text column becomes one 0/1 column per frequent value, and a date/time column
 (an Arrow date or timestamp, or ISO-8601 text) gives only the parts in prepare.time_features.
 Writes data/prepared/{train,test}.parquet: float32 features and the label.
+
+The raw data is never held whole: the split reads the label (and time) column, the encoding
+is learned one column at a time, and the rows are encoded and written a batch at a time.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ import pyarrow.parquet as pq
 
 from . import params as p
 from .cli import UserError, run
-from .dataset import TARGET, atomic, write_table
+from .dataset import BATCH_ROWS, TARGET, atomic, table_writer
 from .paths import ENCODING, RAW_DATA, TEST_DATA, TRAIN_DATA
+from .progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -31,19 +35,43 @@ TIME_PARTS = {"hour": pc.hour, "weekday": pc.day_of_week, "day": pc.day, "month"
 TIME_SAMPLE = 1000  # text values tried as dates first: a column of other text fails fast
 
 
+class ParquetColumns:
+    """A Parquet file seen as a table whose columns are read one at a time, when asked for.
+
+    It answers ``column_names``, ``num_rows`` and ``column(name)`` as a ``pa.Table`` does;
+    with ``rows``, only those rows of each column.
+    """
+
+    def __init__(self, path: str | object, rows: np.ndarray | None = None) -> None:
+        self.file = pq.ParquetFile(path)
+        self.rows = rows
+        self.column_names = self.file.schema_arrow.names
+        self.num_rows = self.file.metadata.num_rows if rows is None else len(rows)
+
+    def column(self, name: str) -> pa.ChunkedArray:
+        """One column, read now."""
+        column = self.file.read(columns=[name]).column(0)
+        return column if self.rows is None else column.take(self.rows)
+
+
 def split_rows(raw: pa.Table, params: dict) -> tuple[pa.Table, pa.Table]:
-    """Split raw rows into (train, test) tables as the prepare section of ``params`` says.
+    """Split raw rows into (train, test) tables as the prepare section of ``params`` says."""
+    train_rows, test_rows = split_indices(raw, params)
+    return raw.take(train_rows), raw.take(test_rows)
+
+
+def split_indices(raw: pa.Table | ParquetColumns, params: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted (train, test) row numbers of ``raw`` as the prepare section of ``params`` says.
 
     ``split: random`` splits each class at random (``stratified_split``); ``split: time``
-    drops the rows without a time (with a warning) and holds out the latest ones
-    (``time_split``). Rows keep their order within each table.
+    leaves out the rows without a time (with a warning) and holds out the latest ones
+    (``time_split``). Only the label and time columns are read.
     """
     test_size = p.fraction(params, "prepare.test_size")
     labels = raw.column(TARGET).to_numpy()
     if p.choice(params, "prepare.split", SPLITS) == "random":
         seed = p.get(params, "base.seed", "a whole number", p.is_int)
-        train_rows, test_rows = stratified_split(labels, test_size, seed)
-        return raw.take(train_rows), raw.take(test_rows)
+        return stratified_split(labels, test_size, seed)
 
     name, times = time_column(raw, params)
     rows = np.flatnonzero(pc.is_valid(times).to_numpy())
@@ -56,10 +84,10 @@ def split_rows(raw: pa.Table, params: dict) -> tuple[pa.Table, pa.Table]:
         )
     stamps = times.cast(pa.int64()).fill_null(0).to_numpy()[rows]
     train_at, test_at = time_split(stamps, labels[rows], test_size)
-    return raw.take(rows[train_at]), raw.take(rows[test_at])
+    return rows[train_at], rows[test_at]
 
 
-def time_column(raw: pa.Table, params: dict) -> tuple[str, pa.ChunkedArray]:
+def time_column(raw: pa.Table | ParquetColumns, params: dict) -> tuple[str, pa.ChunkedArray]:
     """The name and timestamps of prepare.time_column; a UserError says what to change."""
     name = p.text(params, "prepare.time_column")
     if not name:
@@ -170,14 +198,16 @@ def time_part(times: pa.ChunkedArray, part: str) -> pa.ChunkedArray:
     return TIME_PARTS[part](times).cast(pa.float32())
 
 
-def learn_encoding(train: pa.Table, max_categories: int, time_features: list[str]) -> dict:
+def learn_encoding(
+    train: pa.Table | ParquetColumns, max_categories: int, time_features: list[str]
+) -> dict:
     """Learn from the training rows how each raw column becomes float32 features.
 
     Returns ``{"features": [...]}``: per feature, in order, a JSON-ready dict with its
     ``name``, raw ``column`` and ``kind``: ``number`` (``fill``: the median, for missing
     values), ``category`` (the text ``value`` it flags; the ``max_categories`` most frequent)
     or ``time`` (a ``part`` of ``time_features``, one of ``TIME_PARTS``, and its ``fill``).
-    A column without values is dropped, with a warning.
+    A column without values is dropped, with a warning. Columns are read one at a time.
     """
     features: list[dict] = []
     for name in train.column_names:
@@ -253,7 +283,10 @@ def encoded_times(table: pa.Table, name: str, feature: str) -> pa.ChunkedArray:
             f"the data has no column {name!r}, which feature {feature!r} is made of. "
             "Give data with that column"
         )
-    times = as_time(table.column(name))
+    column = table.column(name)
+    times = as_time(column)
+    if times is None and column.null_count == len(column):  # a batch without a time
+        return column.cast(pa.timestamp("us"))
     if times is None:
         raise UserError(
             f"column {name!r} holds no dates or times here, but feature {feature!r} is made "
@@ -303,25 +336,34 @@ def main() -> None:
     max_categories = p.positive_int(params, "prepare.max_categories")
     time_features = time_features_param(params)
 
-    raw = pq.ParquetFile(RAW_DATA).read()
-    train, test = split_rows(raw, params)
-    del raw  # the split copies hold every row: keep only them in memory
-    encoding = learn_encoding(train, max_categories, time_features)
+    raw = ParquetColumns(RAW_DATA)
+    train_rows, test_rows = split_indices(raw, params)
+    encoding = learn_encoding(ParquetColumns(RAW_DATA, train_rows), max_categories, time_features)
     if not encoding["features"]:
         raise UserError(
             f"{RAW_DATA} has no usable feature column. Check get_data.source "
             "(date/time columns are features only through prepare.time_features)"
         )
-    train = apply_encoding(train, encoding)
-    test = apply_encoding(test, encoding)
-    write_table(train, TRAIN_DATA)
-    write_table(test, TEST_DATA)
+    role = np.full(raw.num_rows, -1, dtype=np.int8)  # per raw row: 0 train, 1 test, -1 left out
+    role[train_rows], role[test_rows] = 0, 1
+    del train_rows, test_rows
+    progress = Progress("prepare", raw.num_rows)
+    with table_writer(TRAIN_DATA) as write_train, table_writer(TEST_DATA) as write_test:
+        start = 0
+        for batch in raw.file.iter_batches(batch_size=BATCH_ROWS):
+            rows = pa.Table.from_batches([batch])
+            roles = role[start : start + rows.num_rows]
+            write_train(apply_encoding(rows.take(np.flatnonzero(roles == 0)), encoding))
+            write_test(apply_encoding(rows.take(np.flatnonzero(roles == 1)), encoding))
+            start += rows.num_rows
+            progress.update(rows.num_rows)
+    progress.finish()
     text = json.dumps(encoding, indent=2, ensure_ascii=False) + "\n"
     with atomic(ENCODING) as partial:
         partial.write_text(text, encoding="utf-8")
     log.info(
         "wrote %d training and %d test rows, %d features",
-        train.num_rows, test.num_rows, train.num_columns - 1,
+        np.count_nonzero(role == 0), np.count_nonzero(role == 1), len(encoding["features"]),
     )  # fmt: skip
 
 

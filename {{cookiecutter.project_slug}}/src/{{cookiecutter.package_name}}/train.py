@@ -1,19 +1,27 @@
 """Stage train: fit the model named by train.model on the training set and save it.
 
-XGBoost with early_stopping_rounds set (the default) first holds out a stratified
-validation part of the training rows, train.validation_size of them but at most
-LOGGED_ROWS, drawn with base.seed; it stops adding trees once their log loss has not
+XGBoost goes through the training set in batches (a data iterator feeding XGBoost's
+quantized matrix), so the features are never held whole as floats; with train.engine
+dask it trains on a Dask cluster instead (dask_training.py). Random forest and logistic
+regression fit in memory, and are refused before loading when the data would not fit.
+
+XGBoost with early_stopping_rounds set (the default) holds out a stratified validation
+part of the training rows, train.validation_size of them but at most LOGGED_ROWS, drawn
+with base.seed (weight 0 in training); it stops adding trees once their log loss has not
 improved for that many rounds, and predicts with the best round. Without early stopping
 it trains on every row, and a fixed sample of at most LOGGED_ROWS training rows is scored.
 
-Writes models/model.joblib and, through dvclive, dvclive/train/ (for XGBoost, the log
-loss and average precision of every boosting round on those rows: at most LOGGED_ROWS,
-so that scoring costs the same at any data size).
+Writes models/model.joblib (an XGBClassifier or a scikit-learn model) and, through dvclive,
+dvclive/train/ (for XGBoost, the log loss and average precision of every boosting round on
+those rows: at most LOGGED_ROWS, so that scoring costs the same at any data size).
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -21,14 +29,29 @@ import numpy as np
 from . import models
 from . import params as p
 from .cli import UserError, run
-from .dataset import dump_atomic, read_features
+from .dataset import (
+    dump_atomic,
+    feature_batches,
+    feature_names,
+    read_features,
+    read_labels,
+    read_rows,
+    row_count,
+)
 from .paths import MODEL, TRAIN_DATA, TRAIN_LIVE_DIR
+from .progress import duration
 from .tracking import start_live
 
 log = logging.getLogger(__name__)
 
 LOGGED_ROWS = 20_000  # most rows XGBoost scores after each round, to stop early and for dvclive
 VALIDATION_SIZE = 0.2  # share of rows held out for early stopping when fit() is not told
+ENGINES = ["local", "dask"]
+# Bytes per feature value that an in-memory model needs: the float32 features, and the
+# float64 copy that scikit-learn's solvers make.
+IN_MEMORY_BYTES = 12
+
+Batches = Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]]  # (features, labels), anew per call
 
 
 def fit(
@@ -41,41 +64,109 @@ def fit(
     validation_size: float = VALIDATION_SIZE,
     live: Any = None,
 ) -> Any:
-    """Build the model ``name`` with ``settings`` and fit it; XGBoost logs rounds to ``live``.
+    """Build the model ``name`` with ``settings`` and fit it on arrays; XGBoost logs to ``live``.
 
     ``validation_size`` is the share of rows XGBoost holds out to stop early (if its
     settings have early_stopping_rounds); the other models ignore it.
     """
+    model = build(name, settings, seed)
+    if name != "xgboost":
+        return fit_in_memory(model, name, features, labels)
+    with user_errors(name):
+        fit_xgboost(
+            model, lambda: [(features, labels)], labels,
+            lambda rows: (features[rows], labels[rows]),
+            seed=seed, validation_size=validation_size, live=live,
+        )  # fmt: skip
+    return model
+
+
+def build(name: str, settings: dict[str, Any], seed: int) -> Any:
+    """The unfitted model; a setting it does not take is a UserError."""
     try:
-        model = models.build(name, settings, seed)
+        return models.build(name, settings, seed)
     except TypeError as error:
         raise UserError(
             f"train.{name} has a setting the model does not take ({error}). Remove or rename it"
         ) from None
+
+
+def fit_in_memory(model: Any, name: str, features: np.ndarray, labels: np.ndarray) -> Any:
+    """Fit a scikit-learn model on arrays."""
+    with user_errors(name):
+        model.fit(features, labels)
+    return model
+
+
+@contextmanager
+def user_errors(name: str) -> Iterator[None]:
+    """Turn scikit-learn's and XGBoost's parameter checks (ValueError) into a UserError."""
     try:
-        if name == "xgboost":
-            fit_xgboost(
-                model, features, labels, seed=seed, validation_size=validation_size, live=live
-            )
-        else:
-            model.fit(features, labels)
-    except ValueError as error:  # scikit-learn's and XGBoost's parameter checks
+        yield
+    except UserError:
+        raise
+    except ValueError as error:
         raise UserError(
             f"train.{name} is not accepted: {str(error).splitlines()[0]}. Fix it in params.yaml"
         ) from None
-    return model
 
 
 def fit_xgboost(
     model: Any,
-    features: np.ndarray,
+    batches: Batches,
     labels: np.ndarray,
+    read: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
     *,
     seed: int,
     validation_size: float,
     live: Any,
 ) -> None:
-    """Fit an XGBClassifier: on all rows, or on all but a validation part if it stops early."""
+    """Fit an XGBClassifier from ``batches``, one at a time: on all rows, or all but a validation part.
+
+    ``labels`` are every row's labels (to draw the validation rows); ``read(rows)`` gives
+    the features and labels of those rows. The booster is trained with XGBoost's own
+    ``train`` on a quantized matrix built batch by batch, then loaded into ``model``.
+    """
+    import xgboost as xgb
+
+    from .batches import RoundProgress, TrainingBatches
+
+    rounds = early_stopping_rounds(model)
+    validation, held_out = evaluation_rows(rounds, labels, seed, validation_size, live is not None)
+    settings = model.get_xgb_params()
+    started = time.monotonic()
+    # Weight 0 leaves the held-out rows out of training: the same trees as fitting on a
+    # copy without them, and no second copy of the features in memory.
+    matrix = xgb.QuantileDMatrix(
+        TrainingBatches(batches, held_out), max_bin=settings.get("max_bin")
+    )
+    log.info(
+        "XGBoost's matrix of %d rows made in %s", len(labels), duration(time.monotonic() - started)
+    )
+    evals = []
+    if validation is not None:
+        features, truth = read(validation)
+        evals = [(xgb.DMatrix(features, label=truth), "validation_0")]
+    total = boosting_rounds(model)
+    callbacks = [RoundProgress(total)]
+    if live is not None:
+        from dvclive.xgb import DVCLiveCallback
+
+        callbacks.append(DVCLiveCallback(live=live))
+    booster = xgb.train(
+        settings, matrix, num_boost_round=total, evals=evals,
+        early_stopping_rounds=rounds, callbacks=callbacks, verbose_eval=False,
+    )  # fmt: skip
+    model.load_model(bytearray(booster.save_raw("ubj")))
+
+
+def boosting_rounds(model: Any) -> int:
+    """The most boosting rounds an XGBClassifier runs: n_estimators, 100 if unset (as XGBoost's)."""
+    return model.get_params()["n_estimators"] or 100
+
+
+def early_stopping_rounds(model: Any) -> int | None:
+    """The XGBClassifier's early_stopping_rounds, checked: a whole number above 0, or None."""
     rounds = model.get_params()["early_stopping_rounds"]
     if rounds is not None and not (p.is_int(rounds) and rounds > 0):
         # XGBoost would fail mid-training with a TypeError, or stop after one round.
@@ -83,33 +174,24 @@ def fit_xgboost(
             "train.xgboost.early_stopping_rounds must be a whole number above 0, or null, "
             f"not {rounds!r}. Change it in params.yaml"
         )
+    return rounds
+
+
+def evaluation_rows(
+    rounds: int | None, labels: np.ndarray, seed: int, validation_size: float, logged: bool
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The rows XGBoost scores after each round, and those it holds out of training.
+
+    With early stopping, both are the validation rows; else, if the rounds are ``logged``,
+    a fixed sample of at most LOGGED_ROWS rows is scored and none held out.
+    """
     if rounds is not None:
         validation = validation_rows(labels, validation_size, seed)
-        # Weight 0 leaves the held-out rows out of training: the same trees as fitting on a
-        # copy without them, and no second copy of the features in memory.
-        weight = np.ones(len(labels), dtype=np.float32)
-        weight[validation] = 0
-    elif live is not None:
+        return validation, validation
+    if logged:
         rng = np.random.default_rng(seed)
-        validation = np.sort(rng.choice(len(labels), min(LOGGED_ROWS, len(labels)), replace=False))
-        weight = None
-    else:
-        model.fit(features, labels)
-        return
-    if live is not None:
-        from dvclive.xgb import DVCLiveCallback
-
-        model.set_params(callbacks=[DVCLiveCallback(live=live)])
-    model.fit(
-        features,
-        labels,
-        sample_weight=weight,
-        eval_set=[(features[validation], labels[validation])],
-        verbose=False,
-    )
-    # The callback holds the logger: keep it out of the saved model. (set_params would
-    # also push the change into the fitted booster, which breaks saving it.)
-    model.callbacks = None
+        return np.sort(rng.choice(len(labels), min(LOGGED_ROWS, len(labels)), replace=False)), None
+    return None, None
 
 
 def validation_rows(labels: np.ndarray, size: float, seed: int) -> np.ndarray:
@@ -134,25 +216,71 @@ def validation_rows(labels: np.ndarray, size: float, seed: int) -> np.ndarray:
     return np.sort(np.concatenate(parts))
 
 
+def check_fits(name: str, rows: int, columns: int, available: int) -> None:
+    """Refuse an in-memory model whose data would not fit in ``available`` bytes of memory."""
+    needed = rows * columns * IN_MEMORY_BYTES
+    if needed > available:
+        raise UserError(
+            f"train.model {name} holds all {rows:,} rows x {columns} features in memory: about "
+            f"{needed / 2**30:.1f} GB, more than the {available / 2**30:.1f} GB available. "
+            "Use train.model: xgboost, which streams the data, or a machine with more memory"
+        )
+
+
+def available_memory() -> int:
+    """Bytes of memory this process can still take: what the system has free or can reclaim."""
+    import psutil
+
+    return psutil.virtual_memory().available
+
+
 def main() -> None:
     """Read the train parameters and training set, fit, save the model and the training log."""
     params = p.load()
     seed = p.get(params, "base.seed", "a whole number", p.is_int)
     name = p.choice(params, "train.model", list(models.MODELS))
     settings = p.section(params, f"train.{name}")
+    engine = p.choice(params, "train.engine", ENGINES)
+    if engine == "dask" and name != "xgboost":
+        raise UserError(
+            f"train.engine dask trains XGBoost only, not {name}. "
+            "Set train.model: xgboost, or train.engine: local"
+        )
     # Only XGBoost holds rows out: the other models do not need the key.
     validation_size = (
         p.fraction(params, "train.validation_size") if name == "xgboost" else VALIDATION_SIZE
     )
+    rows, columns = row_count(TRAIN_DATA), len(feature_names(TRAIN_DATA))
+    if name != "xgboost":
+        check_fits(name, rows, columns, available_memory())
 
-    features, labels, _ = read_features(TRAIN_DATA)
+    model = build(name, settings, seed)
     with start_live(TRAIN_LIVE_DIR) as live:
-        model = fit(
-            name, settings, seed, features, labels, validation_size=validation_size, live=live
-        )
-        live.log_metric("train_rows", len(labels), plot=False)
+        if name != "xgboost":
+            fit_in_memory(model, name, *read_features(TRAIN_DATA)[:2])
+        elif engine == "dask":
+            from .dask_training import fit_on_cluster
+
+            fit_on_cluster(
+                model, TRAIN_DATA, p.text(params, "train.dask.scheduler"),
+                seed=seed, validation_size=validation_size, live=live,
+            )  # fmt: skip
+        else:
+            log.info(
+                "train engine: local, %d rows x %d features from %s in batches",
+                rows,
+                columns,
+                TRAIN_DATA,
+            )
+            with user_errors(name):
+                fit_xgboost(
+                    model, lambda: feature_batches(TRAIN_DATA), read_labels(TRAIN_DATA),
+                    lambda wanted: read_rows(TRAIN_DATA, wanted),
+                    seed=seed, validation_size=validation_size, live=live,
+                )  # fmt: skip
+        live.log_metric("train_rows", rows, plot=False)
     dump_atomic(model, MODEL)
-    log.info("trained %s on %d rows x %d features, saved %s", name, *features.shape, MODEL)
+    log.info("trained %s on %d rows x %d features, saved %s", name, rows, columns, MODEL)
     best = getattr(model, "best_iteration", None)  # set only when XGBoost stopped early
     if best is not None:
         log.info("XGBoost predicts with its first %d rounds, the best on held-out rows", best + 1)

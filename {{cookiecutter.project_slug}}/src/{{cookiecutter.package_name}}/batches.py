@@ -1,0 +1,78 @@
+"""XGBoost fed in batches: the data iterator that train.py builds its matrix from, and a progress log.
+
+Kept apart from train.py because it imports XGBoost at once, which train.py does only
+when the model is XGBoost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import numpy as np
+import xgboost as xgb
+
+from .progress import Progress
+
+
+class TrainingBatches(xgb.DataIter):
+    """Hand XGBoost the (features, labels) of ``batches()``, with weight 0 on the ``held_out`` rows.
+
+    ``batches`` is called anew for each pass XGBoost makes over the data; ``held_out`` are
+    sorted row numbers counted across batches.
+    """
+
+    def __init__(
+        self,
+        batches: Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]],
+        held_out: np.ndarray | None,
+    ) -> None:
+        self.batches, self.held_out = batches, held_out
+        self.current: Iterator[tuple[np.ndarray, np.ndarray]] | None = None
+        self.start = 0
+        super().__init__(release_data=True)
+
+    def reset(self) -> None:
+        """Start the next pass from the first batch."""
+        self.current, self.start = None, 0
+
+    def next(self, input_data: Callable[..., None]) -> bool:
+        """Give XGBoost the next batch; False once there is none."""
+        if self.current is None:
+            self.current = iter(self.batches())
+        batch = next(self.current, None)
+        if batch is None:
+            return False
+        features, labels = batch
+        end = self.start + len(labels)
+        weight = None
+        if self.held_out is not None:
+            weight = np.ones(len(labels), dtype=np.float32)
+            inside = self.held_out[(self.held_out >= self.start) & (self.held_out < end)]
+            weight[inside - self.start] = 0
+        self.start = end
+        input_data(data=features, label=labels, weight=weight)
+        return True
+
+
+class RoundProgress(xgb.callback.TrainingCallback):
+    """Log the boosting rounds done out of ``total`` and the time left, every few seconds."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        super().__init__()
+
+    def before_training(self, model: Any) -> Any:
+        """Start counting."""
+        self.progress = Progress("train", self.total, "boosting rounds")
+        return model
+
+    def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
+        """Count one round; never stop training."""
+        self.progress.update(1)
+        return False
+
+    def after_training(self, model: Any) -> Any:
+        """Say how many rounds ran and how long they took."""
+        self.progress.finish()
+        return model
