@@ -75,6 +75,7 @@ CASES = {
     "text-early-stopping": ("train", {"train.model": "xgboost", "train.xgboost.early_stopping_rounds": "ten"}, "train.xgboost"),
     "misspelt-hyperparameter": ("train", {"train.model": "random_forest", "train.random_forest.n_trees": 5}, "train.random_forest"),
     "bad-hyperparameter": ("train", {"train.model": "random_forest", "train.random_forest.max_depth": -1}, "train.random_forest"),
+    "unknown-matrix": ("train", {"train.model": "xgboost", "train.matrix": "ssd"}, "train.matrix in params.yaml must be one of auto, memory, disk"),
     "unknown-engine": ("train", {"train.engine": "spark"}, "train.engine in params.yaml must be one of local, dask"),
     "dask-random-forest": ("train", {"train.model": "random_forest", "train.engine": "dask"}, "train.engine dask trains XGBoost only"),
     "bad-dask-scheduler": ("train", {"train.model": "xgboost", "train.engine": "dask", "train.dask.scheduler": "http://dask:8786"}, "no Dask scheduler answers at train.dask.scheduler 'http://dask:8786'"),

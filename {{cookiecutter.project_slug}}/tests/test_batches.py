@@ -13,7 +13,7 @@ from {{ cookiecutter.package_name }}.dataset import feature_batches, read_rows, 
 from {{ cookiecutter.package_name }}.evaluate import predict
 from {{ cookiecutter.package_name }}.models import fraud_probability
 from {{ cookiecutter.package_name }}.progress import Progress, duration
-from {{ cookiecutter.package_name }}.train import build, check_fits, fit, fit_xgboost
+from {{ cookiecutter.package_name }}.train import build, check_fits, fit, fit_xgboost, matrix_place
 
 PARAMS = """\
 base: {seed: 0}
@@ -36,14 +36,13 @@ def raw_orders(rows: int = 200) -> pa.Table:
 
 @pytest.mark.parametrize("split", ["random", "time"])
 def test_prepare_in_batches_writes_what_the_whole_table_gives(split, tmp_path, monkeypatch):
-    """Batches of 7 rows give the same training and test files as splitting and encoding at once."""
+    """Row groups of 7 rows give the same training and test files as splitting and encoding at once."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(prepare, "BATCH_ROWS", 7)
     raw = raw_orders()
     text = PARAMS.replace("split: random", f"split: {split}").replace('""', "created")
     (tmp_path / "params.yaml").write_text(text)
     (tmp_path / "data").mkdir()
-    pq.write_table(raw, tmp_path / "data/raw.parquet", row_group_size=50)
+    pq.write_table(raw, tmp_path / "data/raw.parquet", row_group_size=7)
     prepare.main()
 
     params = {
@@ -93,15 +92,39 @@ def test_xgboost_from_batches_is_the_model_of_one_array(tmp_path, features_and_l
     assert np.array_equal(batched.predict_proba(features), whole.predict_proba(features))
 
 
+def test_xgboost_with_its_matrix_on_disk_is_the_model_of_memory(tmp_path, features_and_labels):
+    """train.matrix disk (XGBoost's external memory) trains the same trees as memory."""
+    features, labels = features_and_labels
+    path = tmp_path / "train.parquet"
+    write_prepared(path, features, labels)
+    models = {}
+    for matrix in ("memory", "disk"):
+        models[matrix] = build("xgboost", {"n_estimators": 20}, 0)
+        fit_xgboost(
+            models[matrix], lambda: feature_batches(path, batch_rows=128), labels,
+            lambda rows: read_rows(path, rows), seed=0, validation_size=0.2, live=None,
+            matrix=matrix,
+        )  # fmt: skip
+    probabilities = [model.predict_proba(features) for model in models.values()]
+    assert np.allclose(*probabilities, atol=1e-6)
+
+
+def test_auto_keeps_the_matrix_in_memory_while_it_takes_a_quarter_of_it():
+    """train.matrix auto: memory for 1e6 rows with 16 GB free, disk for 1e8."""
+    assert matrix_place("auto", 1_000_000, 20, available=16 << 30) == "memory"
+    assert matrix_place("auto", 100_000_000, 20, available=16 << 30) == "disk"
+    assert matrix_place("memory", 100_000_000, 20, available=16 << 30) == "memory"
+
+
 def test_evaluate_predicts_batch_by_batch_as_on_the_whole_set(
     tmp_path, monkeypatch, features_and_labels
 ):
     """The probabilities of evaluate's batches are those of the whole test set at once."""
     features, labels = features_and_labels
     path = tmp_path / "test.parquet"
+    monkeypatch.setattr(dataset, "BATCH_ROWS", 100)  # row groups of 100 rows
     write_prepared(path, features, labels)
     model = fit("xgboost", {"n_estimators": 10}, 0, features, labels)  # row by row: exact
-    monkeypatch.setattr(dataset, "BATCH_ROWS", 100)
     truth, probabilities = predict(model, path)
     assert np.array_equal(truth, labels)
     assert np.array_equal(probabilities, fraud_probability(model, features))

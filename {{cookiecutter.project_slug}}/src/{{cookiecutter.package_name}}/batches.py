@@ -7,6 +7,7 @@ when the model is XGBoost.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,18 +20,23 @@ class TrainingBatches(xgb.DataIter):
     """Hand XGBoost the (features, labels) of ``batches()``, with weight 0 on the ``held_out`` rows.
 
     ``batches`` is called anew for each pass XGBoost makes over the data; ``held_out`` are
-    sorted row numbers counted across batches.
+    sorted row numbers counted across batches. With ``cache`` (a path prefix), XGBoost's
+    external memory keeps the quantized pages in files there instead of in memory.
     """
 
     def __init__(
         self,
         batches: Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]],
         held_out: np.ndarray | None,
+        cache: Path | None = None,
     ) -> None:
         self.batches, self.held_out = batches, held_out
         self.current: Iterator[tuple[np.ndarray, np.ndarray]] | None = None
         self.start = 0
-        super().__init__(release_data=True)
+        if cache is None:
+            super().__init__(release_data=True)
+        else:
+            super().__init__(cache_prefix=str(cache), release_data=True, on_host=False)
 
     def reset(self) -> None:
         """Start the next pass from the first batch."""

@@ -40,7 +40,12 @@ def write_table(table: pa.Table, path: Path) -> None:
     import pyarrow.parquet as pq
 
     with atomic(path) as partial:
-        pq.write_table(table, partial, use_dictionary=dictionary_columns(table.schema))
+        pq.write_table(
+            table,
+            partial,
+            row_group_size=BATCH_ROWS,
+            use_dictionary=dictionary_columns(table.schema),
+        )
 
 
 def write_batches(batches: Iterable[pa.RecordBatch | pa.Table], path: Path) -> int:
@@ -135,22 +140,35 @@ def read_labels(path: Path) -> np.ndarray:
     return pq.read_table(path, columns=[TARGET]).column(0).to_numpy().astype(np.int8, copy=False)
 
 
-def feature_batches(
-    path: Path, batch_rows: int | None = None
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Go through a prepared Parquet file as (features as float32, labels), ``batch_rows`` at a time.
+def row_groups(path: Path, columns: list[str] | None = None) -> Iterator[pa.Table]:
+    """Go through a Parquet file one row group at a time (``columns`` only, if given).
 
-    ``batch_rows`` defaults to BATCH_ROWS.
+    Each group is read whole and let go before the next: unlike Arrow's batch iterator,
+    which reads ahead and keeps hundreds of MB in its memory pool.
     """
     import pyarrow.parquet as pq
 
     source = pq.ParquetFile(path)
-    names = [name for name in source.schema_arrow.names if name != TARGET]
-    for batch in source.iter_batches(batch_size=batch_rows or BATCH_ROWS, columns=[*names, TARGET]):
-        features = np.empty((batch.num_rows, len(names)), dtype=np.float32, order="F")
-        for i in range(len(names)):
-            features[:, i] = batch.column(i).to_numpy()
-        yield features, batch.column(len(names)).to_numpy().astype(np.int8, copy=False)
+    for group in range(source.num_row_groups):
+        yield source.read_row_group(group, columns=columns)
+
+
+def feature_batches(
+    path: Path, batch_rows: int | None = None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Go through a prepared Parquet file as (features as float32, labels), a row group at a time.
+
+    With ``batch_rows``, row groups are cut into batches of at most that many rows.
+    """
+    names = feature_names(path)
+    for group in row_groups(path, [*names, TARGET]):
+        step = batch_rows or group.num_rows or 1
+        for start in range(0, group.num_rows, step):
+            batch = group.slice(start, step)
+            features = np.empty((batch.num_rows, len(names)), dtype=np.float32, order="F")
+            for i in range(len(names)):
+                features[:, i] = batch.column(i).to_numpy()
+            yield features, batch.column(len(names)).to_numpy().astype(np.int8, copy=False)
 
 
 def read_rows(path: Path, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

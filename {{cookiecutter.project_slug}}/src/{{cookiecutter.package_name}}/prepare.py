@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from . import params as p
 from .cli import UserError, run
-from .dataset import BATCH_ROWS, TARGET, atomic, table_writer
+from .dataset import TARGET, atomic, row_groups, table_writer
 from .paths import ENCODING, RAW_DATA, TEST_DATA, TRAIN_DATA
 from .progress import Progress
 
@@ -350,8 +350,7 @@ def main() -> None:
     progress = Progress("prepare", raw.num_rows)
     with table_writer(TRAIN_DATA) as write_train, table_writer(TEST_DATA) as write_test:
         start = 0
-        for batch in raw.file.iter_batches(batch_size=BATCH_ROWS):
-            rows = pa.Table.from_batches([batch])
+        for rows in row_groups(RAW_DATA):
             roles = role[start : start + rows.num_rows]
             write_train(apply_encoding(rows.take(np.flatnonzero(roles == 0)), encoding))
             write_test(apply_encoding(rows.take(np.flatnonzero(roles == 1)), encoding))

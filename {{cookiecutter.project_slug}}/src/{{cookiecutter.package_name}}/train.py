@@ -19,9 +19,11 @@ those rows: at most LOGGED_ROWS, so that scoring costs the same at any data size
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,6 +49,10 @@ log = logging.getLogger(__name__)
 LOGGED_ROWS = 20_000  # most rows XGBoost scores after each round, to stop early and for dvclive
 VALIDATION_SIZE = 0.2  # share of rows held out for early stopping when fit() is not told
 ENGINES = ["local", "dask"]
+MATRICES = ["auto", "memory", "disk"]
+MEMORY_SHARE = (
+    0.25  # matrix: auto keeps XGBoost's matrix in memory while it takes at most this share
+)
 # Bytes per feature value that an in-memory model needs: the float32 features, and the
 # float64 copy that scikit-learn's solvers make.
 IN_MEMORY_BYTES = 12
@@ -120,44 +126,84 @@ def fit_xgboost(
     seed: int,
     validation_size: float,
     live: Any,
+    matrix: str = "memory",
 ) -> None:
     """Fit an XGBClassifier from ``batches``, one at a time: on all rows, or all but a validation part.
 
     ``labels`` are every row's labels (to draw the validation rows); ``read(rows)`` gives
-    the features and labels of those rows. The booster is trained with XGBoost's own
-    ``train`` on a quantized matrix built batch by batch, then loaded into ``model``.
+    the features and labels of those rows. XGBoost quantizes the batches into its matrix,
+    kept in ``memory`` or on ``disk`` (its external memory, read back every round); the
+    booster is trained with XGBoost's own ``train``, then loaded into ``model``.
     """
     import xgboost as xgb
 
-    from .batches import RoundProgress, TrainingBatches
+    from .batches import TrainingBatches
 
     rounds = early_stopping_rounds(model)
     validation, held_out = evaluation_rows(rounds, labels, seed, validation_size, live is not None)
-    settings = model.get_xgb_params()
+    max_bin = model.get_xgb_params().get("max_bin")
     started = time.monotonic()
     # Weight 0 leaves the held-out rows out of training: the same trees as fitting on a
     # copy without them, and no second copy of the features in memory.
-    matrix = xgb.QuantileDMatrix(
-        TrainingBatches(batches, held_out), max_bin=settings.get("max_bin")
-    )
-    log.info(
-        "XGBoost's matrix of %d rows made in %s", len(labels), duration(time.monotonic() - started)
-    )
+    with tempfile.TemporaryDirectory(prefix="xgboost-pages-") as pages:
+        if matrix == "disk":
+            cache = Path(pages) / "train"
+            data = xgb.ExtMemQuantileDMatrix(
+                TrainingBatches(batches, held_out, cache), max_bin=max_bin
+            )
+        else:
+            data = xgb.QuantileDMatrix(TrainingBatches(batches, held_out), max_bin=max_bin)
+        log.info(
+            "XGBoost's matrix of %d rows made in %s, kept on %s",
+            len(labels), duration(time.monotonic() - started), matrix,
+        )  # fmt: skip
+        scored = read(validation) if validation is not None else None
+        trained = boost(model, data, rounds, scored, live).save_raw("ubj")
+        del data  # closes its cache files before their folder goes
+    model.load_model(bytearray(trained))
+
+
+def boost(
+    model: Any,
+    data: Any,
+    rounds: int | None,
+    validation: tuple[np.ndarray, np.ndarray] | None,
+    live: Any,
+) -> Any:
+    """Train a booster with ``model``'s settings on ``data``, scoring ``validation`` every round."""
+    import xgboost as xgb
+
+    from .batches import RoundProgress
+
     evals = []
     if validation is not None:
-        features, truth = read(validation)
-        evals = [(xgb.DMatrix(features, label=truth), "validation_0")]
+        evals = [(xgb.DMatrix(validation[0], label=validation[1]), "validation_0")]
     total = boosting_rounds(model)
     callbacks = [RoundProgress(total)]
     if live is not None:
         from dvclive.xgb import DVCLiveCallback
 
         callbacks.append(DVCLiveCallback(live=live))
-    booster = xgb.train(
-        settings, matrix, num_boost_round=total, evals=evals,
+    return xgb.train(
+        model.get_xgb_params(), data, num_boost_round=total, evals=evals,
         early_stopping_rounds=rounds, callbacks=callbacks, verbose_eval=False,
     )  # fmt: skip
-    model.load_model(bytearray(booster.save_raw("ubj")))
+
+
+def matrix_place(setting: str, rows: int, columns: int, available: int) -> str:
+    """Where XGBoost keeps its matrix: train.matrix, or for auto, memory if it takes a small part of it.
+
+    In memory, the matrix and training take about ``matrix_bytes``; on disk, the
+    peak memory barely grows with the rows, and training takes about twice as long.
+    """
+    if setting != "auto":
+        return setting
+    return "memory" if matrix_bytes(rows, columns) <= MEMORY_SHARE * available else "disk"
+
+
+def matrix_bytes(rows: int, columns: int) -> int:
+    """About how much memory XGBoost's in-memory matrix and its training take."""
+    return rows * (5 * columns + 32)
 
 
 def boosting_rounds(model: Any) -> int:
@@ -241,6 +287,7 @@ def main() -> None:
     name = p.choice(params, "train.model", list(models.MODELS))
     settings = p.section(params, f"train.{name}")
     engine = p.choice(params, "train.engine", ENGINES)
+    matrix = p.choice(params, "train.matrix", MATRICES) if name == "xgboost" else "memory"
     if engine == "dask" and name != "xgboost":
         raise UserError(
             f"train.engine dask trains XGBoost only, not {name}. "
@@ -266,17 +313,13 @@ def main() -> None:
                 seed=seed, validation_size=validation_size, live=live,
             )  # fmt: skip
         else:
-            log.info(
-                "train engine: local, %d rows x %d features from %s in batches",
-                rows,
-                columns,
-                TRAIN_DATA,
-            )
+            place = matrix_place(matrix, rows, columns, available_memory())
+            log.info("train engine: local, %d rows x %d features in batches", rows, columns)
             with user_errors(name):
                 fit_xgboost(
                     model, lambda: feature_batches(TRAIN_DATA), read_labels(TRAIN_DATA),
                     lambda wanted: read_rows(TRAIN_DATA, wanted),
-                    seed=seed, validation_size=validation_size, live=live,
+                    seed=seed, validation_size=validation_size, live=live, matrix=place,
                 )  # fmt: skip
         live.log_metric("train_rows", rows, plot=False)
     dump_atomic(model, MODEL)
