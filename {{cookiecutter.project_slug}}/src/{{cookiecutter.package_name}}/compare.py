@@ -21,10 +21,12 @@ import numpy as np
 
 from . import params as p
 from .cli import UserError
-from .dataset import TARGET, read_features
+from .dataset import TARGET, rows_by_group
 from .paths import ENCODING, MODEL, RAW_DATA, TEST_DATA
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     import pyarrow as pa
 
 log = logging.getLogger(__name__)
@@ -94,22 +96,36 @@ def base_file(path: Path, revision: str) -> bytes | None:
         return None
 
 
-def scored(
-    model: Any, features: np.ndarray, labels: np.ndarray, threshold: float
-) -> dict[str, float]:
-    """The evaluate metrics of ``model`` on ``features``."""
-    from .evaluate import score
-    from .models import fraud_probability
+def base_copy(path: Path, revision: str, destination: Path) -> bool:
+    """Copy a DVC output as ``revision`` recorded it to ``destination``, a piece at a time.
 
-    return score(labels, fraud_probability(model, features), threshold)
+    False (with a warning) if it cannot be fetched from the cache or the remote.
+    """
+    import shutil
+
+    import dvc.api
+    from dvc.exceptions import DvcException
+
+    try:
+        with (
+            dvc.api.open(path.as_posix(), rev=revision, mode="rb") as handle,
+            destination.open("wb") as out,
+        ):
+            shutil.copyfileobj(handle, out, 16 * 2**20)
+    except (DvcException, FileNotFoundError) as error:
+        log.warning("%s at %s could not be fetched: %s", path, revision, error)
+        return False
+    return True
 
 
 def champion_metrics(
-    base: str, test_rows: pa.Table, threshold: float, notes: list[str]
+    base: str, test_rows: Iterable[pa.Table], threshold: float, notes: list[str]
 ) -> dict[str, float] | None:
-    """Score the base's model on today's raw test rows through the base's own encoding."""
+    """Score the base's model on today's raw test rows (tables) through the base's own encoding."""
     import joblib
 
+    from .evaluate import score
+    from .models import fraud_probability
     from .prepare import apply_encoding
 
     model_bytes, encoding_bytes = base_file(MODEL, base), base_file(ENCODING, base)
@@ -120,34 +136,40 @@ def champion_metrics(
         notes.append(f"`{base}` has no feature encoding ({ENCODING}) to score its model with")
         return None
     encoding = json.loads(encoding_bytes)
-    table = apply_encoding(test_rows, encoding)
-    names = [name for name in table.column_names if name != TARGET]
-    features = np.column_stack([table.column(n).to_numpy() for n in names]).astype(np.float32)
-    labels = table.column(TARGET).to_numpy()
     model = joblib.load(io.BytesIO(model_bytes))
-    return scored(model, features, labels, threshold)
+    labels, probabilities = [], []
+    for rows in test_rows:
+        table = apply_encoding(rows, encoding)
+        names = [name for name in table.column_names if name != TARGET]
+        features = np.column_stack([table.column(n).to_numpy() for n in names]).astype(np.float32)
+        labels.append(table.column(TARGET).to_numpy())
+        probabilities.append(fraud_probability(model, features))
+    return score(np.concatenate(labels), np.concatenate(probabilities), threshold)
 
 
 def compare(base: str | None, params: dict) -> Comparison:
-    """Score this run's model and the base's on today's test set; apply the gate."""
-    import joblib
-    import pyarrow.parquet as pq
+    """Score this run's model and the base's on today's test set; apply the gate.
 
-    from .prepare import split_rows
+    Both go through the test rows a row group at a time, as evaluate does.
+    """
+    import joblib
+
+    from .evaluate import predict, score
+    from .prepare import ParquetColumns, split_indices
 
     metric, floor, max_drop = gate_settings(params)
     threshold = p.fraction(params, "evaluate.threshold")
     if not MODEL.exists() or not TEST_DATA.exists():
         raise UserError(f"{MODEL} or {TEST_DATA} is missing. Run the pipeline first (dvc repro)")
-    features, labels, _ = read_features(TEST_DATA)
-    challenger = scored(joblib.load(MODEL), features, labels, threshold)
+    labels, probabilities = predict(joblib.load(MODEL), TEST_DATA)
+    challenger = score(labels, probabilities, threshold)
     notes: list[str] = []
     champion = None
     if base is None:
         notes.append("there is no base branch to compare with")
     else:
-        _, test_rows = split_rows(pq.read_table(RAW_DATA), params)  # the rows evaluate scored
-        champion = champion_metrics(base, test_rows, threshold, notes)
+        _, test_rows = split_indices(ParquetColumns(RAW_DATA), params)  # the rows evaluate scored
+        champion = champion_metrics(base, rows_by_group(RAW_DATA, test_rows), threshold, notes)
     comparison = Comparison(
         base, metric, challenger, champion, len(labels), floor, max_drop, notes=notes
     )

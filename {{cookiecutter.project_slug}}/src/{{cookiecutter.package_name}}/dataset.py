@@ -153,6 +153,20 @@ def row_groups(path: Path, columns: list[str] | None = None) -> Iterator[pa.Tabl
         yield source.read_row_group(group, columns=columns)
 
 
+def rows_by_group(path: Path, rows: np.ndarray) -> Iterator[pa.Table]:
+    """The given sorted row numbers of a Parquet file, read one row group at a time."""
+    import pyarrow.parquet as pq
+
+    source = pq.ParquetFile(path)
+    start = 0
+    for group in range(source.num_row_groups):
+        end = start + source.metadata.row_group(group).num_rows
+        inside = rows[(rows >= start) & (rows < end)] - start
+        if len(inside):
+            yield source.read_row_group(group).take(inside)
+        start = end
+
+
 def feature_batches(
     path: Path, batch_rows: int | None = None
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:

@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .dataset import TARGET
+from .dataset import TARGET, rows_by_group
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pyarrow as pa
     from matplotlib.figure import Figure
 
@@ -76,6 +78,18 @@ def sample(table: pa.Table, names: list[str], seed: int) -> pa.Table:
         return table
     rows = np.random.default_rng(seed).choice(table.num_rows, SAMPLE_ROWS, replace=False)
     return table.take(pa.array(np.sort(rows)))  # in file order: cheaper to gather
+
+
+def sample_file(path: Path, seed: int = 0) -> pa.Table:
+    """At most SAMPLE_ROWS rows of a Parquet file, the rows ``sample`` draws, read a row group at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    count = pq.ParquetFile(path).metadata.num_rows
+    if count <= SAMPLE_ROWS:
+        return pq.read_table(path)
+    rows = np.random.default_rng(seed).choice(count, SAMPLE_ROWS, replace=False)
+    return pa.concat_tables(rows_by_group(path, np.sort(rows)))
 
 
 def kind(data_type: pa.DataType) -> str | None:

@@ -8,17 +8,17 @@ time and cost section comes from costs.py.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import costs
 from . import params as p
-from .compare import Comparison, base_file
+from .compare import Comparison, base_copy
 from .paths import EVALUATE_LIVE_DIR, RAW_DATA, SOURCE_STATE
 
 if TYPE_CHECKING:
@@ -100,27 +100,30 @@ def source_line() -> str:
 
 
 def drift_section(base: str | None, params: dict, folder: Path) -> list[str]:
-    """Per-feature shift between the base's training data and today's, with a figure."""
-    import pyarrow.parquet as pq
+    """Per-feature shift between the base's training data and today's, with a figure.
 
-    from .drift import drift_figure, drift_table, feature_shifts
+    Each side is a sample of rows read from its file (the base's is copied from the DVC
+    cache or remote first), so the report costs the same memory at any data size.
+    """
+    from .drift import drift_figure, drift_table, feature_shifts, sample_file
 
     lines = ["", "## Drift: the base model's data against today's", ""]
     if base is None:
         return [*lines, "_No base branch to compare with._"]
-    old = base_file(RAW_DATA, base)
-    if old is None:
-        return [*lines, f"_`{base}` has no data in the DVC remote or cache to compare with._"]
     threshold = p.get(
         params, "report.drift_threshold", "a number between 0 and 1",
         lambda v: p.is_number(v) and 0 < v < 1,
     )  # fmt: skip
     time_column = p.text(params, "prepare.time_column")
-    shifts = feature_shifts(
-        without_times(pq.read_table(io.BytesIO(old)), time_column),
-        without_times(pq.read_table(RAW_DATA), time_column),
-        float(threshold),
-    )
+    with tempfile.TemporaryDirectory() as scratch:
+        old = Path(scratch) / RAW_DATA.name
+        if not base_copy(RAW_DATA, base, old):
+            return [*lines, f"_`{base}` has no data in the DVC remote or cache to compare with._"]
+        shifts = feature_shifts(
+            without_times(sample_file(old), time_column),
+            without_times(sample_file(RAW_DATA), time_column),
+            float(threshold),
+        )
     lines += [drift_table(shifts), ""]
     if shifts:
         drift_figure(shifts, float(threshold)).savefig(folder / DRIFT_FIGURE, dpi=100)
