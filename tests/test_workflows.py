@@ -1,9 +1,9 @@
 """The CI files of baked projects: validated by real validators, their structure asserted, and the
 GitLab pipeline run for real by gitlab-ci-local, posting through the real CML.
 
-Every bake's GitHub workflow is checked against the official JSON schema (check-jsonschema's
-vendored copy) and by actionlint with shellcheck on every `run:` block; one bake's workflow
-also runs job by job under act (test_github_workflow_run.py).
+Every bake's GitHub workflows (train.yml, sweep.yml) are checked against the official JSON schema
+(check-jsonschema's vendored copy) and by actionlint with shellcheck on every `run:` block; one
+bake's workflows also run job by job under act (test_github_workflow_run.py, test_github_sweep_run.py).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ BAKES = {
     "gitlab-azure": {"ci": "gitlab", "cloud": "azure", "dvc_remote": "azure", "dvc_remote_url": "azure://c/p"},
 }
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+@v\d+(\.\d+)*$")
+WORKFLOWS = (".github/workflows/train.yml", ".github/workflows/sweep.yml")
 
 
 @pytest.fixture(scope="module", params=BAKES.values(), ids=BAKES.keys())
@@ -48,9 +49,9 @@ def baked(request, tmp_path_factory):
     return bake(tmp_path_factory.mktemp("wf"), **request.param), request.param
 
 
-def workflow(project: Path) -> dict:
+def workflow(project: Path, name: str = "train") -> dict:
     """The parsed GitHub workflow (PyYAML reads the key `on` as True)."""
-    return yaml.safe_load((project / ".github/workflows/train.yml").read_text())
+    return yaml.safe_load((project / f".github/workflows/{name}.yml").read_text())
 
 
 def gitlab(project: Path) -> dict:
@@ -67,9 +68,10 @@ def gitlab_wanted(answers: dict) -> bool:
 
 
 def test_ci_files_follow_the_answer(baked):
-    """The workflow and actionlint settings exist for github/both, .gitlab-ci.yml for gitlab/both."""
+    """The workflows and actionlint settings exist for github/both, .gitlab-ci.yml for gitlab/both."""
     project, answers = baked
-    assert (project / ".github/workflows/train.yml").exists() == github_wanted(answers)
+    for name in WORKFLOWS:
+        assert (project / name).exists() == github_wanted(answers)
     assert (project / ".github/actionlint.yaml").exists() == github_wanted(answers)
     assert (project / ".gitlab-ci.yml").exists() == gitlab_wanted(answers)
 
@@ -79,8 +81,8 @@ def test_schemas_accept_the_ci_files(baked):
     project, answers = baked
     checks = []
     if github_wanted(answers):
-        checks += [("vendor.github-workflows", ".github/workflows/train.yml")]
-        checks += [("custom.github-workflows-require-timeout", ".github/workflows/train.yml")]
+        checks += [("vendor.github-workflows", name) for name in WORKFLOWS]
+        checks += [("custom.github-workflows-require-timeout", name) for name in WORKFLOWS]
     if gitlab_wanted(answers):
         checks += [("vendor.gitlab-ci", ".gitlab-ci.yml")]
     for schema, path in checks:
@@ -88,7 +90,7 @@ def test_schemas_accept_the_ci_files(baked):
 
 
 def test_actionlint_and_shellcheck_pass(baked):
-    """actionlint, with shellcheck on every `run:` block, finds nothing in the workflow."""
+    """actionlint, with shellcheck on every `run:` block, finds nothing in the workflows."""
     project, answers = baked
     if not github_wanted(answers):
         pytest.skip("no GitHub workflow in this bake")
@@ -96,7 +98,7 @@ def test_actionlint_and_shellcheck_pass(baked):
     config = project / ".github/actionlint.yaml"
     result = run(
         project, str(BIN / "actionlint"), "-shellcheck", shutil.which("shellcheck"), "-config-file", str(config),
-        ".github/workflows/train.yml", check=False,
+        *WORKFLOWS, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -142,28 +144,68 @@ def test_github_jobs_launch_train_and_always_tear_down(baked):
 
 def test_github_least_privilege(baked):
     """No default permissions; each job asks for its own; OIDC only when chosen, and not for the
-    fork's smoke run; secrets only in step env, never in a `run:` script; actions pinned to a
-    version; one training per branch."""
+    fork's smoke run or the sweep's plan; secrets only in step env, never in a `run:` script;
+    actions pinned to a version; one training, and one sweep, per branch."""
     project, answers = baked
     if not github_wanted(answers):
         pytest.skip("no GitHub workflow in this bake")
-    flow = workflow(project)
-    assert flow["permissions"] == {}
-    assert flow["concurrency"]["group"] == "train-${{ github.ref }}"
     oidc = answers.get("aws_auth") == "oidc"
-    for name, job in flow["jobs"].items():
-        assert "permissions" in job, name
-        assert ("id-token" in job["permissions"]) == (oidc and name != "smoke"), name  # smoke uses no AWS
-        assert "secrets." not in str(job.get("env", "")), name
-        for step in job["steps"]:
-            if "uses" in step:
-                assert PINNED.match(step["uses"]), step["uses"]
-            assert "secrets." not in step.get("run", ""), step.get("name")
-            assert "secrets." not in str(step.get("with", "")), step.get("name")
-    assert set(flow["jobs"]["train"]["permissions"]) >= {"contents", "pull-requests"}
-    text = (project / ".github/workflows/train.yml").read_text()
-    assert ("secrets.AWS_SECRET_ACCESS_KEY" in text) != oidc
-    assert "${{ }}" not in text and "${{}}" not in text  # every expression survived baking
+    for kind in ("train", "sweep"):
+        flow = workflow(project, kind)
+        assert flow["permissions"] == {}
+        assert flow["concurrency"]["group"] == f"{kind}-${{{{ github.ref }}}}"
+        for name, job in flow["jobs"].items():
+            assert "permissions" in job, name
+            assert ("id-token" in job["permissions"]) == (oidc and name not in ("smoke", "plan")), name  # no AWS
+            assert "secrets." not in str(job.get("env", "")), name
+            for step in job["steps"]:
+                if "uses" in step:
+                    assert PINNED.match(step["uses"]), step["uses"]
+                assert "secrets." not in step.get("run", ""), step.get("name")
+                assert "secrets." not in str(step.get("with", "")), step.get("name")
+        text = (project / f".github/workflows/{kind}.yml").read_text()
+        assert ("secrets.AWS_SECRET_ACCESS_KEY" in text) != oidc
+        assert "${{ }}" not in text and "${{}}" not in text  # every expression survived baking
+    assert set(workflow(project)["jobs"]["train"]["permissions"]) >= {"contents", "pull-requests"}
+    sweep = workflow(project, "sweep")["jobs"]
+    assert set(sweep["leaderboard"]["permissions"]) >= {"contents", "pull-requests"}
+    assert sweep["sweep"]["permissions"]["contents"] == "write"  # it pushes the experiments
+
+
+def test_github_sweep_fans_out_and_always_tears_down(baked):
+    """The sweep workflow: plan's matrix of shares drives one launch (its own label, --single,
+    idle timeout) and one `ci sweep --shard` job per share on that runner; the leaderboard job
+    runs after every share; teardown always runs after the launches, finding them by the run's tag."""
+    project, answers = baked
+    if not github_wanted(answers):
+        pytest.skip("no GitHub workflow in this bake")
+    flow = workflow(project, "sweep")
+    assert set(flow[True]) == {"workflow_dispatch"}
+    assert {"grid", "runners"} <= set(flow[True]["workflow_dispatch"]["inputs"])
+    assert flow[True]["workflow_dispatch"]["inputs"]["runners"]["default"] == 2
+    jobs = flow["jobs"]
+    assert list(jobs) == ["plan", "launch-runners", "sweep", "leaderboard", "teardown"]
+    assert all(job["timeout-minutes"] <= 360 for job in jobs.values())
+    assert jobs["plan"]["outputs"]["matrix"] == "${{ steps.plan.outputs.matrix }}"
+    assert 'ci sweep --grid-args="$GRID" --plan "$RUNNERS"' in jobs["plan"]["steps"][-1]["run"]
+    for name in ("launch-runners", "sweep"):
+        assert jobs[name]["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
+    launch = jobs["launch-runners"]["steps"][-1]
+    for flag in ("--single", "--idle-timeout=", '--labels="$LABEL"', '--cloud-metadata="cml-run=$RUN_TAG"'):
+        assert flag in launch["run"]
+    label = "cml-${{ github.run_id }}-${{ github.run_attempt }}-${{ matrix.shard }}"
+    assert launch["env"]["LABEL"] == label
+    assert jobs["sweep"]["runs-on"] == ["self-hosted", label]
+    assert jobs["sweep"]["needs"] == ["plan", "launch-runners"]
+    assert jobs["sweep"]["strategy"]["fail-fast"] is False
+    shard = jobs["sweep"]["steps"][-1]
+    assert shard["env"]["SHARD"] == "${{ matrix.shard }}/${{ matrix.total }}" and '--shard "$SHARD"' in shard["run"]
+    runs = " ".join(step.get("run", "") for step in jobs["leaderboard"]["steps"])
+    for command in ('ci sweep --grid-args="$GRID" --leaderboard', "ci gate", "ci propose"):
+        assert f"python -m fraud_detection.{command}" in runs
+    assert jobs["leaderboard"]["needs"] == "sweep"
+    assert jobs["teardown"]["if"] == "always() && needs.launch-runners.result != 'skipped'"
+    assert jobs["teardown"]["needs"] == ["launch-runners", "sweep"]
 
 
 def test_gitlab_pipeline_structure(baked):
@@ -180,7 +222,7 @@ def test_gitlab_pipeline_structure(baked):
         assert f'$CI_PIPELINE_SOURCE == "{source}"' in rules
     [push] = [rule for rule in pipeline["workflow"]["rules"] if "push" in rule["if"]]
     assert push["changes"] == ["dvc.lock"] and push["variables"] == {"RELEASE_ONLY": "true"}
-    assert pipeline["stages"] == ["launch", "train", "release", "teardown"]
+    assert pipeline["stages"] == ["launch", "train", "leaderboard", "release", "teardown"]
     assert "--single" in " ".join(pipeline["launch-runner"]["script"])
     assert pipeline["train"]["needs"] == [{"job": "launch-runner", "optional": True}]
     assert pipeline["train"]["tags"] == ["$RUNNER_TAG"]
@@ -193,14 +235,44 @@ def test_gitlab_pipeline_structure(baked):
     assert pipeline["variables"]["CLOUD"] == answers.get("cloud", "aws")
 
 
+def test_gitlab_sweep_structure(baked):
+    """SWEEP on a manual or triggered pipeline runs the sweep instead of the training: one
+    launch and one `ci sweep --shard` per SHARE (the same list, CI_NODE_TOTAL the number of
+    shares), on a runner labelled with its share; then the leaderboard, gate and proposal;
+    teardown also runs after a sweep's launches."""
+    project, answers = baked
+    if not gitlab_wanted(answers):
+        pytest.skip("no GitLab pipeline in this bake")
+    pipeline = gitlab(project)
+    assert pipeline["variables"]["SWEEP"] == "false" and pipeline["variables"]["SWEEP_GRID"] == ""
+    sweep_rule = {"if": '$SWEEP == "true" && $CI_PIPELINE_SOURCE =~ /^(web|trigger)$/'}
+    for job in ("sweep-launch", "sweep", "sweep-leaderboard"):
+        assert pipeline[job]["rules"] == [sweep_rule], job
+    for job in ("launch-runner", "train"):
+        assert {"if": '$SWEEP == "true"', "when": "never"} in pipeline[job]["rules"], job
+    assert {"if": '$SWEEP == "true"', "when": "always"} in pipeline["teardown"]["rules"]
+    shares = pipeline["sweep-launch"]["parallel"]["matrix"]
+    assert shares == pipeline["sweep"]["parallel"]["matrix"] == [{"SHARE": ["1", "2"]}]
+    launch = " ".join(pipeline["sweep-launch"]["script"])
+    for flag in (
+        "--single",
+        "--idle-timeout=",
+        '--labels="$RUNNER_TAG-$SHARE"',
+        '--cloud-metadata="cml-run=$RUNNER_TAG"',
+    ):
+        assert flag in launch
+    assert pipeline["sweep"]["tags"] == ["$RUNNER_TAG-$SHARE"] and pipeline["sweep"]["needs"] == ["sweep-launch"]
+    assert any('--shard "$SHARE/$CI_NODE_TOTAL"' in line for line in pipeline["sweep"]["script"])
+    board = " ".join(pipeline["sweep-leaderboard"]["script"])
+    for command in ('ci sweep --grid-args="$SWEEP_GRID" --leaderboard', "ci gate", "ci propose"):
+        assert f"python -m fraud_detection.{command}" in board
+    assert pipeline["sweep-leaderboard"]["needs"] == ["sweep"]
+
+
 def test_every_ci_install_uses_the_lock(baked):
     """Each `uv sync` in the CI files is `uv sync --locked`: CI trains with the libraries of uv.lock."""
     project, _ = baked
-    texts = [
-        (project / name).read_text()
-        for name in (".github/workflows/train.yml", ".gitlab-ci.yml")
-        if (project / name).exists()
-    ]
+    texts = [(project / name).read_text() for name in (*WORKFLOWS, ".gitlab-ci.yml") if (project / name).exists()]
     if not texts:
         pytest.skip("no CI in this bake")
     syncs = [line for text in texts for line in text.splitlines() if "uv sync" in line]

@@ -9,13 +9,15 @@ on a laptop:
     python -m {{ cookiecutter.package_name }}.ci propose
     python -m {{ cookiecutter.package_name }}.ci launch [--exp-args ...] [--gpu t4] [--instance-type l]
     python -m {{ cookiecutter.package_name }}.ci release [--bump patch|minor|major] [--stage prod] [--push]
+    python -m {{ cookiecutter.package_name }}.ci sweep [-S train.xgboost.max_depth=3,6] [--jobs 2 | --shard 1/2 | --leaderboard]
 
 `report` and `gate` score the base branch's model and this run's on the same test set
 (compare.py); report.py builds the report, with the steps' wall times and the runner's cost
 (costs.py). `report` and `propose` post through CML (`cml comment create`, `cml pr create`)
 when CML is installed and the CI variable is set; otherwise they write their output and say
 that they did not post. `launch` starts the CI training from a laptop (launch.py);
-`release` registers the model as a new version with GTO (release.py).
+`release` registers the model as a new version with GTO (release.py); `sweep` runs a grid of
+experiments, here or shared among CI runners, and ranks them (sweep.py).
 """
 
 from __future__ import annotations
@@ -196,6 +198,52 @@ def propose(title: str) -> None:
     subprocess.run(command, check=True)
 
 
+def sweep(args: argparse.Namespace) -> None:
+    """Run `ci sweep` (sweep.py, which builds on this module)."""
+    from .sweep import command
+
+    command(args)
+
+
+def sweep_arguments(sweep_parser: argparse.ArgumentParser) -> None:
+    """The options of `ci sweep` (sweep.py)."""
+    add = sweep_parser.add_argument
+    add(
+        "-S",
+        "--set-param",
+        dest="grid",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2",
+        help="values to try, as `dvc exp run --queue -S` takes them (default: params.yaml's sweep:)",
+    )
+    add(
+        "--grid-args",
+        default="",
+        help='the -S options in one string, as a CI input holds them: --grid-args="-S train.model=a,b"',
+    )
+    add("--jobs", type=int, default=2, help="experiments at a time here (default 2)")
+    add("--id", help="the sweep's part of its experiments' names (default: the time)")
+    add(
+        "--output", type=Path, default=Path("leaderboard.md"), help="where to write the leaderboard"
+    )
+    add("--timeout", type=float, default=1800, help="seconds per push/pull attempt")
+    add("--retries", type=int, default=2, help="push/pull attempts after the first")
+    in_ci = sweep_parser.add_mutually_exclusive_group()
+    in_ci.add_argument(
+        "--plan",
+        type=int,
+        metavar="RUNNERS",
+        help="print the CI matrix of shards for this many runners (JSON)",
+    )
+    in_ci.add_argument("--shard", metavar="I/N", help="run share I of N of the grid and push it")
+    in_ci.add_argument(
+        "--leaderboard",
+        action="store_true",
+        help="fetch every runner's experiments, rank them, post, apply the best",
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse the command line and run one command."""
     parser = argparse.ArgumentParser(
@@ -264,6 +312,11 @@ def main(argv: list[str] | None = None) -> None:
     release_parser.add_argument("--bump", choices=BUMPS, default="patch", help="default: patch")
     release_parser.add_argument("--stage", help="also assign the version to this stage, e.g. prod")
     release_parser.add_argument("--push", action="store_true", help="push the tags to origin")
+    sweep_arguments(
+        commands.add_parser(
+            "sweep", help="run a grid of experiments (here, or one CI runner's share) and rank them"
+        )
+    )
     args = parser.parse_args(argv)
 
     if args.command == "train" and args.smoke:
@@ -279,6 +332,8 @@ def main(argv: list[str] | None = None) -> None:
         propose(args.title)
     elif args.command == "release":
         release_model(args.bump, args.stage, args.push)
+    elif args.command == "sweep":
+        sweep(args)
     else:
         settings = {
             "EXP_ARGS": args.exp_args, "CLOUD": args.cloud, "REGION": args.region,

@@ -35,7 +35,7 @@ class Progress:
     def line(self, now: float) -> str:
         """The progress so far, with the time left at the pace so far."""
         share = self.done / self.total if self.total else 1.0
-        text = f"{self.what}: {self.done:,} of {self.total:,} {self.unit} ({share:.0%})"
+        text = f"{self.what}: {self.done:,} of {self.total:,} {self.unit} ({100 * share:.0f}%)"
         if 0 < share < 1:
             left = (now - self.started) * (1 - share) / share
             text += f", about {duration(left)} left"

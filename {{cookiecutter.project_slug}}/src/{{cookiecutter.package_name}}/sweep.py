@@ -1,0 +1,324 @@
+"""Sweeps: run a grid of parameters as DVC experiments, here in DVC's queue or shared among CI runners.
+
+    python -m {{ cookiecutter.package_name }}.ci sweep [-S train.xgboost.max_depth=3,6 ...] [--jobs 2]
+    python -m {{ cookiecutter.package_name }}.ci sweep --plan 2                  # CI: the matrix of shards
+    python -m {{ cookiecutter.package_name }}.ci sweep --shard 1/2 --id RUN      # CI: one runner's share
+    python -m {{ cookiecutter.package_name }}.ci sweep --leaderboard --id RUN    # CI: rank, post, apply the best
+
+The grid is the `sweep:` section of params.yaml, or `-S key=v1,v2` lists as `dvc exp run
+--queue -S` takes them; every combination is one experiment, named `sweep-<id>-p<n>` in the
+order of itertools.product. Locally they run in DVC's queue, `--jobs` at a time. In CI each
+runner runs its share (`--shard I/N`: points I, I+N, ...) and pushes its experiments as git
+refs to origin and their outputs to the DVC remote; `--leaderboard` ranks them all by the
+quality gate's metric, writes leaderboard.md with the best run's figures, posts it through CML
+and applies the best to the workspace, for `ci gate` and `ci propose`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import logging
+import shlex
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import params as p
+from . import storage
+from .ci import can_post, dvc, ensure_git_identity, git
+from .cli import UserError
+from .compare import METRIC_NAMES
+from .report import FIGURES, IMAGES
+
+log = logging.getLogger(__name__)
+
+Grid = dict[str, list[Any]]  # dotted parameter key -> the values to try
+EXPERIMENTS = "refs/exps"  # where DVC keeps experiments as git refs
+EXAMPLE = "-S train.xgboost.max_depth=3,6"
+MISSING = object()  # a key params.yaml does not have
+
+
+def split_grid(text: str) -> list[str]:
+    """The ``key=v1,v2`` items of a string of -S options, as a CI input gives them."""
+    tokens, items = shlex.split(text), []
+    while tokens:
+        option = tokens.pop(0)
+        if option not in ("-S", "--set-param") or not tokens:
+            raise UserError(f"the grid {text!r} must be -S options such as {EXAMPLE}")
+        items.append(tokens.pop(0))
+    return items
+
+
+def parse_overrides(items: list[str]) -> Grid:
+    """Turn ``key=v1,v2`` items into a grid; each value is read as YAML, as DVC reads -S values."""
+    grid: Grid = {}
+    for item in items:
+        key, sign, values = item.partition("=")
+        if not sign or not key.strip() or not values.strip():
+            raise UserError(f"-S {item!r} must be key=value1,value2, e.g. {EXAMPLE}")
+        grid[key.strip()] = [yaml.safe_load(value) for value in values.split(",")]
+    return grid
+
+
+def is_scalar(value: Any) -> bool:
+    """True for a value one -S option can set: a number, text, yes/no or null."""
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def check_grid(grid: Any, params: dict) -> Grid:
+    """Return ``grid`` if each key is a parameter of params.yaml with a list of values to try."""
+    if not isinstance(grid, dict) or not grid:
+        raise UserError(
+            f"the sweep has no grid. Give -S lists ({EXAMPLE}) or fill the sweep section of params.yaml"
+        )
+    for key, values in grid.items():
+        node: Any = {} if str(key).startswith("sweep.") else params
+        for part in str(key).split("."):
+            node = node.get(part, MISSING) if isinstance(node, dict) else MISSING
+        if node is MISSING or isinstance(node, dict):  # not in params.yaml, or a whole section
+            raise UserError(
+                f"the sweep varies {key}, which is not a setting of params.yaml. "
+                "Use a dotted key such as train.xgboost.max_depth"
+            )
+        if not isinstance(values, list) or not values or not all(map(is_scalar, values)):
+            raise UserError(
+                f"the sweep's {key} must be a list of values such as [3, 6], not {values!r}"
+            )
+    return grid
+
+
+def read_grid(params: dict, items: list[str]) -> Grid:
+    """The grid of -S ``items`` if any, else the sweep: section of params.yaml."""
+    return check_grid(parse_overrides(items) if items else params.get("sweep") or {}, params)
+
+
+def points(grid: Grid) -> list[dict[str, Any]]:
+    """Every combination of the grid's values, in the order of itertools.product."""
+    return [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"I/N"`` as (I, N), with 1 <= I <= N."""
+    index, _, total = text.partition("/")
+    if not (index.isdigit() and total.isdigit() and 1 <= int(index) <= int(total)):
+        raise UserError(f"--shard {text!r} must be I/N with 1 <= I <= N, e.g. --shard 1/2")
+    return int(index), int(total)
+
+
+def share(count: int, index: int, total: int) -> list[int]:
+    """The point numbers (1-based) that shard ``index`` of ``total`` runs: every total-th one."""
+    return list(range(index, count + 1, total))
+
+
+def matrix(count: int, runners: int) -> dict[str, list[int]]:
+    """The CI matrix of shards: one per runner, no more runners than points."""
+    if runners < 1:
+        raise UserError(f"a sweep needs at least one runner, not {runners}")
+    total = min(runners, count)
+    return {"shard": list(range(1, total + 1)), "total": [total]}
+
+
+def render(value: Any) -> str:
+    """``value`` as DVC's -S reads it back: text as is unless it would read as something else."""
+    if (
+        isinstance(value, str)
+        and yaml.safe_load(value) == value
+        and not set(value) & set(",'\"[]{}= ")
+    ):
+        return value
+    return json.dumps(value)
+
+
+def overrides(point: dict[str, Any]) -> list[str]:
+    """The -S options of one point."""
+    return [arg for key, value in point.items() for arg in ("-S", f"{key}={render(value)}")]
+
+
+def name(sweep_id: str, number: int) -> str:
+    """The experiment name of point ``number`` of the sweep ``sweep_id``."""
+    return f"sweep-{sweep_id}-p{number}"
+
+
+def metric_of(row: dict, metric: str) -> float | None:
+    """The value of ``metric`` in a row of `dvc exp show`, None if the run has none."""
+    keys = [key for key in row if key == metric or key.endswith(f":{metric}")]
+    value = row.get(keys[0]) if keys else None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def show(value: Any, digits: int | None = None) -> str:
+    """A value for the table: a metric with ``digits`` decimals, a parameter as written."""
+    if value is None:
+        return "—"
+    if isinstance(value, float) and digits is not None:
+        return f"{value:.{digits}f}"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def ranked(rows: list[dict], metric: str) -> list[dict]:
+    """``rows`` best first by ``metric`` (higher is better), then by name; runs without it last."""
+
+    def order(row: dict) -> tuple:
+        score = metric_of(row, metric)
+        return (score is None, -(score or 0.0), row["Experiment"])
+
+    return sorted(rows, key=order)
+
+
+def leaderboard(
+    sweep_id: str, rows: list[dict], metric: str, keys: list[str], figures: dict[str, Path]
+) -> str:
+    """The markdown leaderboard of `dvc exp show` ``rows``, ranked by ``metric``.
+
+    ``keys`` are the swept parameters; ``figures`` (title: path relative to where the file is
+    written) are the best run's.
+    """
+    rows, others = ranked(rows, metric), [name for name in METRIC_NAMES if name != metric]
+    lines = [
+        f"# Sweep `{sweep_id}`: {len(rows)} experiments",
+        "",
+        f"Ranked by **{metric}**, the quality gate's metric (higher is better).",
+        "",
+        "| rank | experiment | " + " | ".join([f"**{metric}**", *others, *keys]) + " |",
+        "|---:|---|" + "---:|" * (1 + len(others)) + "---|" * len(keys),
+    ]
+    for rank, row in enumerate(rows, start=1):
+        cells = [show(metric_of(row, name), 4) for name in (metric, *others)]
+        cells += [show(row.get(key)) for key in keys]
+        lines.append(f"| {rank} | `{row['Experiment']}` | " + " | ".join(cells) + " |")
+    failed = [f"`{row['Experiment']}`" for row in rows if metric_of(row, metric) is None]
+    if failed:
+        lines += ["", "No metrics (the run failed): " + ", ".join(failed) + "."]
+    if rows and metric_of(rows[0], metric) is not None:
+        best = rows[0]["Experiment"]
+        lines += ["", f"## Best: `{best}`", ""]
+        lines += [
+            f"Try it with `dvc exp apply {best}` (elsewhere, `dvc exp pull origin {best}` first)."
+        ]
+        if figures:
+            lines += ["", *(f"![{title}](./{path.as_posix()})" for title, path in figures.items())]
+    return "\n".join(lines) + "\n"
+
+
+def collect(sweep_id: str) -> list[dict]:
+    """The `dvc exp show` rows of this sweep's experiments (metrics read from the DVC remote if need be)."""
+    import dvc.api
+
+    prefix = f"sweep-{sweep_id}-p"
+    return [
+        row for row in dvc.api.exp_show() if str(row.get("Experiment") or "").startswith(prefix)
+    ]
+
+
+def run_local(grid: Grid, sweep_id: str, jobs: int, output: Path) -> None:
+    """Queue every point, run the queue ``jobs`` at a time, wait, and write the leaderboard."""
+    from dvc.repo import Repo
+
+    ensure_git_identity()
+    names = [name(sweep_id, number) for number in range(1, len(points(grid)) + 1)]
+    for experiment, point in zip(names, points(grid), strict=True):
+        dvc("exp", "run", "--queue", *overrides(point), "--name", experiment)
+    dvc("queue", "start", "-j", str(jobs))
+    states: dict[str, str] = {}
+    while len(states) < len(names) or {"Queued", "Running"} & set(states.values()):
+        time.sleep(2)
+        with Repo() as repo:
+            states = {
+                e["name"]: e["status"]
+                for e in repo.experiments.celery_queue.status()
+                if e["name"] in names
+            }
+    write(sweep_id, grid, output, figures=False)
+    failed = sorted(experiment for experiment, state in states.items() if state != "Success")
+    if failed:
+        raise UserError(f"experiments {', '.join(failed)} failed; see `dvc queue logs <name>`")
+
+
+def run_shard(
+    grid: Grid, sweep_id: str, shard: tuple[int, int], timeout: float, retries: int
+) -> None:
+    """Run this runner's share of the grid one point after another, then push the experiments."""
+    ensure_git_identity()
+    try:
+        storage.transfer("pull", timeout, retries, [])
+    except UserError as error:  # the first run has nothing to pull yet
+        log.warning("nothing pulled (%s); the pipeline computes what is missing", error)
+    everything, done, failed = points(grid), [], []
+    for number in share(len(everything), *shard):
+        experiment = name(sweep_id, number)
+        options = overrides(everything[number - 1])
+        log.info("point %d of %d: %s", number, len(everything), " ".join(options))
+        try:
+            dvc("exp", "run", "--pull", *options, "--name", experiment)
+            done.append(experiment)
+        except UserError:
+            failed.append(experiment)
+    # The experiments as git refs for origin (git itself, with the checkout's credentials),
+    # their outputs through the run-cache to the DVC remote.
+    refs = git("for-each-ref", "--format=%(refname)", EXPERIMENTS).stdout.split()
+    mine = [ref for ref in refs if ref.rsplit("/", 1)[-1] in done]
+    if mine:
+        storage.transfer("push", timeout, retries, [])
+        git("push", "--quiet", "origin", *(f"{ref}:{ref}" for ref in mine))
+        log.info("pushed %s", ", ".join(done))
+    if failed:
+        raise UserError(f"experiments {', '.join(failed)} failed; see DVC's messages above")
+
+
+def write(sweep_id: str, grid: Grid, output: Path, figures: bool) -> None:
+    """Write and print the leaderboard; with ``figures``, the workspace's (the best applied)."""
+    metric = p.text(p.load(), "gate.metric")
+    rows = ranked(collect(sweep_id), metric)
+    if not rows:
+        raise UserError(f"no experiment of sweep {sweep_id}. Check --id, and that the runs pushed")
+    best = rows[0]["Experiment"] if metric_of(rows[0], metric) is not None else None
+    up = Path(*[".."] * len(output.parent.parts))  # the figures are linked from where the file is
+    shown = {
+        title: up / IMAGES / file for title, file in FIGURES.items() if (IMAGES / file).exists()
+    }
+    text = leaderboard(sweep_id, rows, metric, list(grid), shown if figures and best else {})
+    output.write_text(text, encoding="utf-8")
+    print(text)
+    log.info("leaderboard written to %s", output)
+
+
+def finish(sweep_id: str, grid: Grid, output: Path, timeout: float, retries: int) -> None:
+    """Fetch every runner's experiments, apply the best, write and post the leaderboard."""
+    ensure_git_identity()
+    git("fetch", "--quiet", "origin", f"+{EXPERIMENTS}/*:{EXPERIMENTS}/*")
+    metric = p.text(p.load(), "gate.metric")
+    rows = ranked(collect(sweep_id), metric)
+    if rows and metric_of(rows[0], metric) is not None:
+        # As `dvc exp apply` does, but its outputs come from the DVC remote, with retries:
+        # the best's params.yaml and dvc.lock, then what they name (figures, model for `ci gate`).
+        git("restore", f"--source={rows[0]['rev']}", "--worktree", "--", ".")
+        storage.transfer("pull", timeout, retries, [])
+    write(sweep_id, grid, output, figures=True)
+    why_not = can_post()
+    if why_not:
+        log.info("leaderboard not posted: %s", why_not)
+        return
+    subprocess.run(["cml", "comment", "create", "--publish", str(output)], check=True)
+    log.info("leaderboard posted")
+
+
+def command(args: argparse.Namespace) -> None:
+    """Run the `ci sweep` that ``args`` (ci.py's command line) ask for."""
+    grid = read_grid(p.load(), args.grid + split_grid(args.grid_args))
+    if args.plan is not None:
+        print(json.dumps(matrix(len(points(grid)), args.plan)))
+        return
+    if (args.shard or args.leaderboard) and not args.id:
+        raise UserError("--shard and --leaderboard need the sweep's --id, the same on every runner")
+    sweep_id = args.id or time.strftime("%Y%m%d-%H%M%S")
+    if args.shard:
+        run_shard(grid, sweep_id, parse_shard(args.shard), args.timeout, args.retries)
+    elif args.leaderboard:
+        finish(sweep_id, grid, args.output, args.timeout, args.retries)
+    else:
+        run_local(grid, sweep_id, args.jobs, args.output)
