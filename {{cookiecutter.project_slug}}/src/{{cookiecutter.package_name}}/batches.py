@@ -21,7 +21,8 @@ class TrainingBatches(xgb.DataIter):
 
     ``batches`` is called anew for each pass XGBoost makes over the data; ``held_out`` are
     sorted row numbers counted across batches. With ``cache`` (a path prefix), XGBoost's
-    external memory keeps the quantized pages in files there instead of in memory.
+    external memory keeps the quantized pages in files there instead of in memory. Each
+    pass over the ``rows`` is logged as it goes.
     """
 
     def __init__(
@@ -29,10 +30,13 @@ class TrainingBatches(xgb.DataIter):
         batches: Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]],
         held_out: np.ndarray | None,
         cache: Path | None = None,
+        rows: int = 0,
     ) -> None:
-        self.batches, self.held_out = batches, held_out
+        self.batches, self.held_out, self.rows = batches, held_out, rows
         self.current: Iterator[tuple[np.ndarray, np.ndarray]] | None = None
         self.start = 0
+        self.passes = 0
+        self.progress: Progress | None = None
         if cache is None:
             super().__init__(release_data=True)
         else:
@@ -41,11 +45,18 @@ class TrainingBatches(xgb.DataIter):
     def reset(self) -> None:
         """Start the next pass from the first batch."""
         self.current, self.start = None, 0
+        if self.progress is not None:
+            self.progress.finish()
+            self.progress = None
 
     def next(self, input_data: Callable[..., None]) -> bool:
         """Give XGBoost the next batch; False once there is none."""
         if self.current is None:
             self.current = iter(self.batches())
+            self.passes += 1
+            self.progress = Progress(
+                f"train: XGBoost reads the rows, pass {self.passes}", self.rows
+            )
         batch = next(self.current, None)
         if batch is None:
             return False
@@ -58,6 +69,8 @@ class TrainingBatches(xgb.DataIter):
             weight[inside - self.start] = 0
         self.start = end
         input_data(data=features, label=labels, weight=weight)
+        if self.progress is not None:
+            self.progress.update(len(labels))
         return True
 
 

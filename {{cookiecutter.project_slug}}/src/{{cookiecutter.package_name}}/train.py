@@ -149,10 +149,12 @@ def fit_xgboost(
         if matrix == "disk":
             cache = Path(pages) / "train"
             data = xgb.ExtMemQuantileDMatrix(
-                TrainingBatches(batches, held_out, cache), max_bin=max_bin
+                TrainingBatches(batches, held_out, cache, len(labels)), max_bin=max_bin
             )
         else:
-            data = xgb.QuantileDMatrix(TrainingBatches(batches, held_out), max_bin=max_bin)
+            data = xgb.QuantileDMatrix(
+                TrainingBatches(batches, held_out, rows=len(labels)), max_bin=max_bin
+            )
         log.info(
             "XGBoost's matrix of %d rows made in %s, kept on %s",
             len(labels), duration(time.monotonic() - started), matrix,
