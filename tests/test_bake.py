@@ -24,7 +24,7 @@ def expected_tree(package: str, ci: str = "github") -> set[str]:
     """The files a bake must hold, and no others (git's own folder aside)."""
     modules = [
         "__init__",
-        "batches",
+        "boosting",
         "check_source",
         "ci",
         "cli",

@@ -8,12 +8,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from {{ cookiecutter.package_name }} import dataset, prepare
+from {{ cookiecutter.package_name }}.boosting import fit_xgboost, matrix_place
 from {{ cookiecutter.package_name }}.cli import UserError
 from {{ cookiecutter.package_name }}.dataset import feature_batches, read_rows, write_batches
 from {{ cookiecutter.package_name }}.evaluate import predict
 from {{ cookiecutter.package_name }}.models import fraud_probability
 from {{ cookiecutter.package_name }}.progress import Progress, duration
-from {{ cookiecutter.package_name }}.train import build, check_fits, fit, fit_xgboost, matrix_place
+from {{ cookiecutter.package_name }}.train import build, check_fits, fit
 
 PARAMS = """\
 base: {seed: 0}

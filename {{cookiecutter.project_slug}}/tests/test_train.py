@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
+from {{ cookiecutter.package_name }}.boosting import LOGGED_ROWS, validation_rows
 from {{ cookiecutter.package_name }}.cli import UserError
 from {{ cookiecutter.package_name }}.models import MODELS, feature_importance
 from {{ cookiecutter.package_name }}.params import load
-from {{ cookiecutter.package_name }}.train import LOGGED_ROWS, fit, validation_rows
+from {{ cookiecutter.package_name }}.train import fit
 
 
 @pytest.mark.parametrize("name", MODELS)

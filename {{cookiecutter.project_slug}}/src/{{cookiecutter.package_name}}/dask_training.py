@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from .boosting import boosting_rounds, early_stopping_rounds, evaluation_rows
 from .cli import UserError
 from .dataset import BATCH_ROWS, feature_batches, read_labels, read_rows, row_count
 from .progress import Progress
-from .train import boosting_rounds, early_stopping_rounds, evaluation_rows
 
 log = logging.getLogger(__name__)
 
