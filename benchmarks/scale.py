@@ -369,7 +369,8 @@ def targets(configs: list[Config], floor: Run) -> list[str]:
                 cells.append(f"{share:.2f}x | {'met' if share <= TARGET else 'missed'}")
         fixed = f"{floor.stages[stage].peak_mb:.0f}" if stage in floor.stages else "-"
         lines.append(f"| {stage} | {' | '.join(cells)} | {fixed} |")
-    budget = ", ".join(f"{TARGET * c.raw_mb:.0f} MB at {label(c.rows)}" for c in configs if c.name == "streaming")
+    budgets = {label(c.rows): TARGET * c.raw_mb for c in configs if c.name == "streaming"}
+    budget = ", ".join(f"{mb:.0f} MB at {rows}" for rows, mb in budgets.items())
     lines += ["", f"Target: each stage's peak RSS at most {TARGET}x the raw array ({budget})."]
     return lines
 
@@ -487,9 +488,10 @@ def main() -> None:
         f"- **in-memory**: the template at {baseline}; {label(args.rows_small)} rows, "
         f"median of {args.repeats} run{'s' * (args.repeats != 1)}",
         f"- **streaming**: {streaming_source}; {label(args.rows_small)} rows, median of {args.repeats} "
-        f"run{'s' * (args.repeats != 1)}" + "".join(f"; {label(c.rows)} rows, one run" for c in configs[2:]),
+        f"run{'s' * (args.repeats != 1)}, train.matrix auto"
+        + "".join(f"; {c.title}: train.matrix {c.matrix or 'auto'}, one run" for c in configs[2:]),
         f"- {memory.features} features; raw array = rows x features x 8 bytes (float64): "
-        + ", ".join(f"{c.raw_mb:.0f} MB at {label(c.rows)}" for c in configs[1:]),
+        + ", ".join(f"{mb:.0f} MB at {rows}" for rows, mb in {label(c.rows): c.raw_mb for c in configs}.items()),
         "- peak = peak RSS of the stage's process (/usr/bin/time %M); MB = 2^20 bytes",
         "",
         "## Stage by stage",
