@@ -66,8 +66,9 @@ def fit_xgboost(
                 TrainingBatches(batches, held_out, rows=len(labels)), max_bin=max_bin
             )
         log.info(
-            "XGBoost's matrix of %d rows made in %s, kept on %s",
-            len(labels), duration(time.monotonic() - started), matrix,
+            "XGBoost's matrix of %d rows made in %s, kept %s",
+            len(labels), duration(time.monotonic() - started),
+            "on disk" if matrix == "disk" else "in memory",
         )  # fmt: skip
         scored = read(validation) if validation is not None else None
         trained = boost(model, data, rounds, scored, live).save_raw("ubj")
