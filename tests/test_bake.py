@@ -34,6 +34,7 @@ def expected_tree(package: str, ci: str = "github") -> set[str]:
         "database",
         "dataset",
         "drift",
+        "encoding",
         "evaluate",
         "get_data",
         "launch",

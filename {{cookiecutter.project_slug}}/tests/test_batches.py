@@ -11,6 +11,7 @@ from {{ cookiecutter.package_name }} import dataset, prepare
 from {{ cookiecutter.package_name }}.boosting import fit_xgboost, matrix_place
 from {{ cookiecutter.package_name }}.cli import UserError
 from {{ cookiecutter.package_name }}.dataset import feature_batches, read_rows, write_batches
+from {{ cookiecutter.package_name }}.encoding import apply_encoding, learn_encoding
 from {{ cookiecutter.package_name }}.evaluate import predict
 from {{ cookiecutter.package_name }}.models import fraud_probability
 from {{ cookiecutter.package_name }}.progress import Progress, duration
@@ -51,13 +52,9 @@ def test_prepare_in_batches_writes_what_the_whole_table_gives(split, tmp_path, m
         "prepare": {"split": split, "time_column": "created", "test_size": 0.25},
     }
     train, test = prepare.split_rows(raw, params)
-    encoding = prepare.learn_encoding(train, 3, ["hour"])
-    assert pq.read_table("data/prepared/train.parquet").equals(
-        prepare.apply_encoding(train, encoding)
-    )
-    assert pq.read_table("data/prepared/test.parquet").equals(
-        prepare.apply_encoding(test, encoding)
-    )
+    encoding = learn_encoding(train, 3, ["hour"])
+    assert pq.read_table("data/prepared/train.parquet").equals(apply_encoding(train, encoding))
+    assert pq.read_table("data/prepared/test.parquet").equals(apply_encoding(test, encoding))
 
 
 def test_rows_are_read_across_batches(tmp_path, features_and_labels):

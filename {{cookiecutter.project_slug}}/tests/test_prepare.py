@@ -11,12 +11,8 @@ import pytest
 
 from {{ cookiecutter.package_name }} import prepare
 from {{ cookiecutter.package_name }}.cli import UserError
-from {{ cookiecutter.package_name }}.prepare import (
-    apply_encoding,
-    learn_encoding,
-    split_rows,
-    stratified_split,
-)
+from {{ cookiecutter.package_name }}.encoding import apply_encoding, learn_encoding
+from {{ cookiecutter.package_name }}.prepare import split_rows, stratified_split
 
 
 def time_params(**prepare_params):

@@ -124,9 +124,9 @@ def champion_metrics(
     """Score the base's model on today's raw test rows (tables) through the base's own encoding."""
     import joblib
 
+    from .encoding import apply_encoding
     from .evaluate import score
     from .models import fraud_probability
-    from .prepare import apply_encoding
 
     model_bytes, encoding_bytes = base_file(MODEL, base), base_file(ENCODING, base)
     if model_bytes is None:
@@ -154,8 +154,9 @@ def compare(base: str | None, params: dict) -> Comparison:
     """
     import joblib
 
+    from .dataset import ParquetColumns
     from .evaluate import predict, score
-    from .prepare import ParquetColumns, split_indices
+    from .prepare import split_indices
 
     metric, floor, max_drop = gate_settings(params)
     threshold = p.fraction(params, "evaluate.threshold")

@@ -197,6 +197,27 @@ def read_rows(path: Path, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(parts), np.concatenate(labels)
 
 
+class ParquetColumns:
+    """A Parquet file seen as a table whose columns are read one at a time, when asked for.
+
+    It answers ``column_names``, ``num_rows`` and ``column(name)`` as a ``pa.Table`` does;
+    with ``rows``, only those rows of each column.
+    """
+
+    def __init__(self, path: Path, rows: np.ndarray | None = None) -> None:
+        import pyarrow.parquet as pq
+
+        self.file = pq.ParquetFile(path)
+        self.rows = rows
+        self.column_names = self.file.schema_arrow.names
+        self.num_rows = self.file.metadata.num_rows if rows is None else len(rows)
+
+    def column(self, name: str) -> pa.ChunkedArray:
+        """One column, read now."""
+        column = self.file.read(columns=[name]).column(0)
+        return column if self.rows is None else column.take(self.rows)
+
+
 def dump_atomic(obj: object, path: Path) -> None:
     """Save ``obj`` with joblib to ``path``, atomically."""
     import joblib

@@ -133,7 +133,7 @@ def drift_section(base: str | None, params: dict, folder: Path) -> list[str]:
 
 def without_times(table: pa.Table, time_column: str) -> pa.Table:
     """``table`` without its date and time columns: time moves on by design, it does not drift."""
-    from .prepare import as_time
+    from .encoding import as_time
 
     times = [
         name
