@@ -44,12 +44,16 @@ def saved_model_class(project) -> str:
 
 
 def test_a_local_cluster_trains_as_well_as_the_local_engine(project):
-    """With no scheduler given, train starts a LocalCluster; the model scores within 0.01 ROC-AUC."""
+    """With no scheduler given, train starts a LocalCluster; the model scores within 0.01 ROC-AUC
+    and its rounds are logged."""
     project, local_auc = project
     result = run(project, "dvc", "exp", "run", "-S", "train.engine=dask")
     assert "train engine: dask, scheduler tcp://127.0.0.1:" in result.stdout + result.stderr
     assert abs(metrics(project)["roc_auc"] - local_auc) <= 0.01
     assert saved_model_class(project) == "XGBClassifier"
+    # Each boosting round's log loss on the held-out rows reaches dvclive, as on one machine.
+    rounds = (project / "dvclive/train/plots/metrics/validation_0/logloss.tsv").read_text().splitlines()
+    assert len(rounds) > 10
 
 
 def test_a_scheduler_with_two_workers_trains_on_both(project, tmp_path):

@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
 from act_runner import run_workflow
-from conftest import ORDERS_PARAMS, bake, orders, run, set_params
-from test_github_workflow_run import DAY, REGION, World, machine_state
+from test_github_workflow_run import REGION, machine_state, trained_world
 
 pytestmark = [pytest.mark.slow, pytest.mark.workflow_run, pytest.mark.xdist_group("act")]
 
@@ -29,29 +26,12 @@ NAMES = [f"sweep-1-1-p{n}" for n in range(1, 5)]  # act's run 1, attempt 1
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    """Servers up, and main on the origin with a model trained on day 1 and pushed."""
-    root = tmp_path_factory.mktemp("sweep-world")
-    world = World(root)
-    try:
-        world.publish(orders(DAY))
-        project = bake(
-            root / "bake", ci="github", dvc_remote="s3", dvc_remote_url="s3://models/fraud",
-            dvc_remote_endpoint_url=world.s3.endpoint,
-        )  # fmt: skip
-        # The gate lets any point of the grid through, so that the best is always proposed.
-        set_params(project, get_data__source=world.http.url("orders.csv"), gate__min=0.0, gate__max_drop=1.0)
-        set_params(project, **ORDERS_PARAMS)
-        run(project, str(Path(sys.executable).parent / "uv"), "lock", "--quiet")
-        run(project, "git", "add", "uv.lock")
-        run(project, "git", "commit", "-qam", "Read the orders, lock the environment")
-        run(project, "git", "remote", "add", "origin", world.forge.repo_url + ".git")
-        run(project, sys.executable, "-m", "fraud_detection.ci", "train", env={**world.s3.credentials(), "CI": ""})
-        run(project, "git", "add", "dvc.lock")
-        run(project, "git", "commit", "-qm", "Train on day 1")
-        world.push(project, "main")
+    """Servers up, and main on the origin with a model trained on day 1 and pushed.
+
+    The gate lets any point of the grid through, so that the best is always proposed.
+    """
+    with trained_world(tmp_path_factory.mktemp("sweep-world"), gate__max_drop=1.0) as world:
         yield world
-    finally:
-        world.stop()
 
 
 def bare_git(world, *args: str) -> str:

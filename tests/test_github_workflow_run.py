@@ -18,6 +18,8 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -91,10 +93,12 @@ class World:
         return {str(path) for path in (self.s3.root / "models").rglob("*") if path.is_file()}
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    """Servers up, and main on the origin with a model trained on day 1 and pushed."""
-    root = tmp_path_factory.mktemp("world")
+@contextmanager
+def trained_world(root: Path, **params: object) -> Iterator[World]:
+    """Servers up, and main on the origin with a model trained on day 1 and pushed.
+
+    The project reads the orders over HTTP, with ``params`` set besides.
+    """
     world = World(root)
     try:
         world.publish(orders(DAY))
@@ -102,7 +106,7 @@ def world(tmp_path_factory):
             root / "bake", ci="github", dvc_remote="s3", dvc_remote_url="s3://models/fraud",
             dvc_remote_endpoint_url=world.s3.endpoint,
         )  # fmt: skip
-        set_params(project, get_data__source=world.http.url("orders.csv"), gate__min=0.0, **ORDERS_PARAMS)
+        set_params(project, get_data__source=world.http.url("orders.csv"), gate__min=0.0, **ORDERS_PARAMS, **params)
         run(project, str(Path(sys.executable).parent / "uv"), "lock", "--quiet")  # CI installs with --locked
         run(project, "git", "add", "uv.lock")
         run(project, "git", "commit", "-qam", "Read the orders, lock the environment")
@@ -115,6 +119,13 @@ def world(tmp_path_factory):
         yield world
     finally:
         world.stop()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """The world of this module's runs (see ``trained_world``)."""
+    with trained_world(tmp_path_factory.mktemp("world")) as world:
+        yield world
 
 
 def pull_request(world, branch: str, number: int, fork: bool = False, **params) -> tuple:

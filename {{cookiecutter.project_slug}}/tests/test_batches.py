@@ -1,6 +1,7 @@
 """Tests of going through the data in batches: each stage gives what it would on the whole data at once."""
 
 import logging
+import tempfile
 
 import numpy as np
 import pyarrow as pa
@@ -90,19 +91,31 @@ def test_xgboost_from_batches_is_the_model_of_one_array(tmp_path, features_and_l
     assert np.array_equal(batched.predict_proba(features), whole.predict_proba(features))
 
 
-def test_xgboost_with_its_matrix_on_disk_is_the_model_of_memory(tmp_path, features_and_labels):
-    """train.matrix disk (XGBoost's external memory) trains the same trees as memory."""
+def test_xgboost_with_its_matrix_on_disk_is_the_model_of_memory(
+    tmp_path, caplog, monkeypatch, features_and_labels
+):
+    """train.matrix disk (XGBoost's external memory) trains the same trees as memory.
+
+    Its page files go to the temporary folder and are gone once training ends.
+    """
     features, labels = features_and_labels
     path = tmp_path / "train.parquet"
     write_prepared(path, features, labels)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     models = {}
     for matrix in ("memory", "disk"):
         models[matrix] = build("xgboost", {"n_estimators": 20}, 0)
-        fit_xgboost(
-            models[matrix], lambda: feature_batches(path, batch_rows=128), labels,
-            lambda rows: read_rows(path, rows), seed=0, validation_size=0.2, live=None,
-            matrix=matrix,
-        )  # fmt: skip
+        with caplog.at_level(logging.INFO):
+            fit_xgboost(
+                models[matrix], lambda: feature_batches(path, batch_rows=128), labels,
+                lambda rows: read_rows(path, rows), seed=0, validation_size=0.2, live=None,
+                matrix=matrix,
+            )  # fmt: skip
+    kept = [m.split(", kept ")[1] for m in caplog.messages if ", kept " in m]
+    assert kept == ["in memory", "on disk"]
+    assert not list(scratch.iterdir())
     probabilities = [model.predict_proba(features) for model in models.values()]
     assert np.allclose(*probabilities, atol=1e-6)
 

@@ -20,6 +20,7 @@ import xgboost as xgb
 
 from . import params as p
 from .cli import UserError
+from .dataset import within
 from .progress import Progress, duration
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,6 @@ def fit_xgboost(
     validation, held_out = evaluation_rows(rounds, labels, seed, validation_size, live is not None)
     max_bin = model.get_xgb_params().get("max_bin")
     started = time.monotonic()
-    # Weight 0 leaves the held-out rows out of training: the same trees as fitting on a
-    # copy without them, and no second copy of the features in memory.
     with tempfile.TemporaryDirectory(prefix="xgboost-pages-") as pages:
         if matrix == "disk":
             cache = Path(pages) / "train"
@@ -217,17 +216,25 @@ class TrainingBatches(xgb.DataIter):
         if batch is None:
             return False
         features, labels = batch
-        end = self.start + len(labels)
-        weight = None
-        if self.held_out is not None:
-            weight = np.ones(len(labels), dtype=np.float32)
-            inside = self.held_out[(self.held_out >= self.start) & (self.held_out < end)]
-            weight[inside - self.start] = 0
-        self.start = end
+        weight = training_weight(self.held_out, self.start, len(labels))
+        self.start += len(labels)
         input_data(data=features, label=labels, weight=weight)
         if self.progress is not None:
             self.progress.update(len(labels))
         return True
+
+
+def training_weight(held_out: np.ndarray | None, start: int, count: int) -> np.ndarray | None:
+    """Each row's training weight in the batch of ``count`` rows from row ``start`` on.
+
+    0 for the ``held_out`` rows: the same trees as training on a copy without them, and no
+    second copy of the features in memory. None (all 1) when nothing is held out.
+    """
+    if held_out is None:
+        return None
+    weight = np.ones(count, dtype=np.float32)
+    weight[within(held_out, start, start + count)] = 0
+    return weight
 
 
 class RoundProgress(xgb.callback.TrainingCallback):

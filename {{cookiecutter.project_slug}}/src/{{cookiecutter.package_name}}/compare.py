@@ -21,7 +21,7 @@ import numpy as np
 
 from . import params as p
 from .cli import UserError
-from .dataset import TARGET, rows_by_group
+from .dataset import rows_by_group, table_features
 from .paths import ENCODING, MODEL, RAW_DATA, TEST_DATA
 
 if TYPE_CHECKING:
@@ -139,10 +139,8 @@ def champion_metrics(
     model = joblib.load(io.BytesIO(model_bytes))
     labels, probabilities = [], []
     for rows in test_rows:
-        table = apply_encoding(rows, encoding)
-        names = [name for name in table.column_names if name != TARGET]
-        features = np.column_stack([table.column(n).to_numpy() for n in names]).astype(np.float32)
-        labels.append(table.column(TARGET).to_numpy())
+        features, truth = table_features(apply_encoding(rows, encoding))
+        labels.append(truth)
         probabilities.append(fraud_probability(model, features))
     return score(np.concatenate(labels), np.concatenate(probabilities), threshold)
 

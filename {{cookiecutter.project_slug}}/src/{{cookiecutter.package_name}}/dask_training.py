@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .boosting import boosting_rounds, early_stopping_rounds, evaluation_rows
+from .boosting import boosting_rounds, early_stopping_rounds, evaluation_rows, training_weight
 from .cli import UserError
 from .dataset import BATCH_ROWS, feature_batches, read_labels, read_rows, row_count
 from .progress import Progress
@@ -81,10 +81,9 @@ def fit_on_cluster(
         progress = Progress("train: sent to the cluster", rows)
         start = 0
         for number, (features, batch_labels) in enumerate(feature_batches(path, batch_rows)):
-            weight = np.ones(len(batch_labels), dtype=np.float32)
-            if held_out is not None:  # weight 0: held out of training, as the local engine does
-                inside = held_out[(held_out >= start) & (held_out < start + len(batch_labels))]
-                weight[inside - start] = 0
+            weight = training_weight(held_out, start, len(batch_labels))
+            if weight is None:
+                weight = np.ones(len(batch_labels), dtype=np.float32)
             worker = workers[number % len(workers)]
             for name, array in zip(parts, (features, batch_labels, weight), strict=True):
                 future = client.scatter(array, workers=[worker])
@@ -101,13 +100,9 @@ def fit_on_cluster(
         )
         evals = []
         if validation is not None:
-            rows, rows_truth = read_rows(path, validation)
-            evals = [
-                (
-                    dxgb.DaskDMatrix(client, da.from_array(rows), da.from_array(rows_truth)),
-                    "validation_0",
-                )
-            ]
+            scored, truth = read_rows(path, validation)
+            scored_matrix = dxgb.DaskDMatrix(client, da.from_array(scored), da.from_array(truth))
+            evals = [(scored_matrix, "validation_0")]
         output = dxgb.train(
             client, settings, matrix, num_boost_round=boosting_rounds(model), evals=evals,
             early_stopping_rounds=rounds, verbose_eval=False,

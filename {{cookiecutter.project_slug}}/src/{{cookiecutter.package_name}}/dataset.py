@@ -153,7 +153,14 @@ def row_groups(path: Path, columns: list[str] | None = None) -> Iterator[pa.Tabl
         yield source.read_row_group(group, columns=columns)
 
 
-def rows_by_group(path: Path, rows: np.ndarray) -> Iterator[pa.Table]:
+def within(rows: np.ndarray, start: int, end: int) -> np.ndarray:
+    """The sorted row numbers ``rows`` that fall in [start, end), counted from ``start``."""
+    return rows[(rows >= start) & (rows < end)] - start
+
+
+def rows_by_group(
+    path: Path, rows: np.ndarray, columns: list[str] | None = None
+) -> Iterator[pa.Table]:
     """The given sorted row numbers of a Parquet file, read one row group at a time."""
     import pyarrow.parquet as pq
 
@@ -161,10 +168,22 @@ def rows_by_group(path: Path, rows: np.ndarray) -> Iterator[pa.Table]:
     start = 0
     for group in range(source.num_row_groups):
         end = start + source.metadata.row_group(group).num_rows
-        inside = rows[(rows >= start) & (rows < end)] - start
+        inside = within(rows, start, end)
         if len(inside):
-            yield source.read_row_group(group).take(inside)
+            yield source.read_row_group(group, columns=columns).take(inside)
         start = end
+
+
+def table_features(table: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    """A prepared table (features, then the label) as (features as float32, labels as int8).
+
+    The features are filled into one preallocated array, a column at a time.
+    """
+    names = [name for name in table.column_names if name != TARGET]
+    features = np.empty((table.num_rows, len(names)), dtype=np.float32, order="F")
+    for i, name in enumerate(names):
+        features[:, i] = table.column(name).to_numpy()
+    return features, table.column(TARGET).to_numpy().astype(np.int8, copy=False)
 
 
 def feature_batches(
@@ -174,27 +193,18 @@ def feature_batches(
 
     With ``batch_rows``, row groups are cut into batches of at most that many rows.
     """
-    names = feature_names(path)
-    for group in row_groups(path, [*names, TARGET]):
+    for group in row_groups(path, [*feature_names(path), TARGET]):
         step = batch_rows or group.num_rows or 1
         for start in range(0, group.num_rows, step):
-            batch = group.slice(start, step)
-            features = np.empty((batch.num_rows, len(names)), dtype=np.float32, order="F")
-            for i in range(len(names)):
-                features[:, i] = batch.column(i).to_numpy()
-            yield features, batch.column(len(names)).to_numpy().astype(np.int8, copy=False)
+            yield table_features(group.slice(start, step))
 
 
 def read_rows(path: Path, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The features and labels of the given sorted row numbers, read batch by batch."""
-    parts, labels, start = [], [], 0
-    for features, batch_labels in feature_batches(path):
-        end = start + len(batch_labels)
-        wanted = rows[(rows >= start) & (rows < end)] - start
-        parts.append(features[wanted])
-        labels.append(batch_labels[wanted])
-        start = end
-    return np.concatenate(parts), np.concatenate(labels)
+    """The features and labels of the given sorted row numbers, read a row group at a time."""
+    import pyarrow as pa
+
+    columns = [*feature_names(path), TARGET]
+    return table_features(pa.concat_tables(rows_by_group(path, rows, columns)))
 
 
 class ParquetColumns:

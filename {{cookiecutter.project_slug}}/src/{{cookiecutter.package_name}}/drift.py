@@ -74,10 +74,18 @@ def sample(table: pa.Table, names: list[str], seed: int) -> pa.Table:
 
     # The first column of each name, should a table repeat one.
     table = table.select([table.column_names.index(name) for name in names])
-    if table.num_rows <= SAMPLE_ROWS:
-        return table
-    rows = np.random.default_rng(seed).choice(table.num_rows, SAMPLE_ROWS, replace=False)
-    return table.take(pa.array(np.sort(rows)))  # in file order: cheaper to gather
+    rows = sampled_rows(table.num_rows, seed)
+    return table if rows is None else table.take(pa.array(rows))
+
+
+def sampled_rows(count: int, seed: int) -> np.ndarray | None:
+    """SAMPLE_ROWS of ``count`` row numbers drawn with ``seed``, sorted; None to keep them all.
+
+    Sorted, the rows are gathered in file order, which is cheaper.
+    """
+    if count <= SAMPLE_ROWS:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(count, SAMPLE_ROWS, replace=False))
 
 
 def sample_file(path: Path, seed: int = 0) -> pa.Table:
@@ -85,11 +93,8 @@ def sample_file(path: Path, seed: int = 0) -> pa.Table:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    count = pq.ParquetFile(path).metadata.num_rows
-    if count <= SAMPLE_ROWS:
-        return pq.read_table(path)
-    rows = np.random.default_rng(seed).choice(count, SAMPLE_ROWS, replace=False)
-    return pa.concat_tables(rows_by_group(path, np.sort(rows)))
+    rows = sampled_rows(pq.ParquetFile(path).metadata.num_rows, seed)
+    return pq.read_table(path) if rows is None else pa.concat_tables(rows_by_group(path, rows))
 
 
 def kind(data_type: pa.DataType) -> str | None:

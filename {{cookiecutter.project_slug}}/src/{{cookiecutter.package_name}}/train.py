@@ -150,7 +150,7 @@ def main() -> None:
         check_fits(name, rows, columns, available_memory())
 
     model = build(name, settings, seed)
-    with start_live(TRAIN_LIVE_DIR) as live:
+    with start_live(TRAIN_LIVE_DIR) as live, user_errors(name):
         if name != "xgboost":
             fit_in_memory(model, name, *read_features(TRAIN_DATA)[:2])
         elif engine == "dask":
@@ -165,12 +165,11 @@ def main() -> None:
 
             place = matrix_place(matrix, rows, columns, available_memory())
             log.info("train engine: local, %d rows x %d features in batches", rows, columns)
-            with user_errors(name):
-                fit_xgboost(
-                    model, lambda: feature_batches(TRAIN_DATA), read_labels(TRAIN_DATA),
-                    lambda wanted: read_rows(TRAIN_DATA, wanted),
-                    seed=seed, validation_size=validation_size, live=live, matrix=place,
-                )  # fmt: skip
+            fit_xgboost(
+                model, lambda: feature_batches(TRAIN_DATA), read_labels(TRAIN_DATA),
+                lambda wanted: read_rows(TRAIN_DATA, wanted),
+                seed=seed, validation_size=validation_size, live=live, matrix=place,
+            )  # fmt: skip
         live.log_metric("train_rows", rows, plot=False)
     dump_atomic(model, MODEL)
     log.info("trained %s on %d rows x %d features, saved %s", name, rows, columns, MODEL)
