@@ -93,7 +93,7 @@ json.dump({{"roc_auc": roc_auc_score(y, p), "average_precision": average_precisi
 SEEDS = {
     "get_data": """
 import numpy as np
-from fraud_detection.get_data import make_synthetic
+from fraud_detection.synthetic import make_synthetic
 table = make_synthetic(n_samples={rows}, n_features=20, positive_rate=0.03, seed=42)
 np.savetxt("raw.csv", np.column_stack([c.to_numpy() for c in table.columns]), delimiter=",")
 """,

@@ -175,7 +175,7 @@ def score(train: Any, models: Any, name: str, section: dict[str, Any], seed: int
         validation_size=section.get("validation_size", train.VALIDATION_SIZE),
     )  # fmt: skip
     seconds = time.perf_counter() - start
-    probability = models.fraud_probability(model, features[test_rows])
+    probability = models.positive_probability(model, features[test_rows])
     return {
         "ap": average_precision_score(labels[test_rows], probability),
         "auc": roc_auc_score(labels[test_rows], probability),

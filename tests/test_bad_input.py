@@ -64,7 +64,7 @@ CASES = {
     "only-legit-rows": ("get_data", {**ORDERS, "get_data.source": "legit-only.csv"}, "never occurs"),
     "repeated-column": ("get_data", {**ORDERS, "get_data.source": "repeated.csv"}, "more than once"),
     "only-empty-features": ("prepare", {**ORDERS, "get_data.source": "no-values.csv"}, "has no usable feature column"),
-    "only-fraud-rows": ("prepare", {**ORDERS, "get_data.source": "fraud-only.csv"}, "fraud and legit rows are both needed"),
+    "only-fraud-rows": ("prepare", {**ORDERS, "get_data.source": "fraud-only.csv"}, "rows of both classes are needed"),
     "missing-time-column": ("prepare", {"prepare.split": "time", "prepare.time_column": "created"}, "prepare.time_column 'created' is not a column of the raw data"),
     "empty-time-column": ("prepare", {"prepare.split": "time"}, "prepare.split is time but prepare.time_column is empty"),
     "text-time-column": ("prepare", {**ORDERS, "prepare.split": "time", "prepare.time_column": "country"}, "prepare.time_column 'country' is not a date/time column"),

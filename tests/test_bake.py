@@ -23,53 +23,30 @@ EXTRAS = {"local": None, "none": None, "s3": "s3", "gs": "gs", "azure": "azure",
 def expected_tree(package: str, ci: str = "github") -> set[str]:
     """The files a bake must hold, and no others (git's own folder aside)."""
     modules = [
-        "__init__",
-        "boosting",
-        "check_source",
-        "ci",
-        "cli",
-        "compare",
-        "costs",
-        "dask_training",
-        "database",
-        "dataset",
-        "drift",
-        "encoding",
-        "evaluate",
-        "get_data",
-        "launch",
-        "models",
-        "params",
-        "paths",
-        "prepare",
-        "progress",
-        "release",
-        "report",
-        "sources",
-        "storage",
-        "sweep",
-        "tracking",
-        "train",
-    ]
+        "__init__", "check_source", "get_data", "prepare", "train", "evaluate",
+        "features", "models", "synthetic", "predict",
+        *(f"core/{name}" for name in (
+            "__init__", "boosting", "cli", "dask_training", "database", "dataset", "encoding",
+            "extras", "files", "labels", "params", "paths", "progress", "sources", "tracking",
+        )),
+        *(f"ci/{name}" for name in (
+            "__init__", "__main__", "compare", "costs", "drift", "launch", "release", "report",
+            "shell", "storage", "sweep", "training",
+        )),
+    ]  # fmt: skip
     tests = [
-        "conftest",
-        "test_batches",
-        "test_costs",
-        "test_drift",
-        "test_evaluate",
-        "test_get_data",
-        "test_params",
-        "test_pipeline",
-        "test_prepare",
-        "test_sources",
-        "test_sweep",
-        "test_train",
-    ]
+        "conftest", "test_batches", "test_ci", "test_costs", "test_drift", "test_evaluate",
+        "test_features", "test_get_data", "test_layers", "test_params", "test_pipeline",
+        "test_prepare", "test_sources", "test_sweep", "test_train",
+    ]  # fmt: skip
+    docs = ["data", "experiments", "features-and-models", "install", "layout", "model-versions", "scale", "storage"]
     return {
         ".cookiecutter.json", ".dvc/.gitignore", ".dvc/config", ".dvc/plots/confusion_counts.json",
         ".dvcignore", ".gitignore", "README.md", "dvc.yaml", "params.yaml", "pyproject.toml",
-        *(f"src/{package}/{name}.py" for name in modules), f"src/{package}/prices.toml",
+        *(f"src/{package}/{name}.py" for name in modules), f"src/{package}/ci/prices.toml",
         *(f"tests/{name}.py" for name in tests),
+        *(f"docs/{name}.md" for name in docs),
+        *({"docs/continuous-training.md"} if ci != "none" else set()),
         *({".github/actionlint.yaml", *(f".github/workflows/{name}.yml" for name in ("train", "sweep"))}
           if ci in ("github", "both") else set()),
         *({".gitlab-ci.yml"} if ci in ("gitlab", "both") else set()),
@@ -200,9 +177,17 @@ def test_quick_own_tests_pass(baked):
 
 @pytest.mark.slow
 def test_own_pipeline_test_passes(baked):
-    """The bake's own pipeline smoke test passes."""
+    """The bake's own pipeline smoke test passes (its CI machinery's slow tests run once, below)."""
     project, _, _ = baked
-    run(project, sys.executable, "-m", "pytest", "-q", "-m", "slow", "-p", "no:cacheprovider")
+    slow = ["-m", "slow", "--ignore=tests/test_ci.py"]
+    run(project, sys.executable, "-m", "pytest", "-q", *slow, "-p", "no:cacheprovider")
+
+
+@pytest.mark.slow
+def test_own_machinery_tests_pass(tmp_path):
+    """The default bake's tests of its CI machinery pass, the slow ones on a trained world too."""
+    project = bake(tmp_path)
+    run(project, sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_ci.py")
 
 
 def test_other_names_reach_every_file(tmp_path):

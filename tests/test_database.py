@@ -62,7 +62,7 @@ def test_a_postgresql_query_is_read_with_the_password_from_the_environment(proje
     table = pq.read_table(project / "data/raw.parquet")
     assert table.num_rows == ROWS
     assert str(table.schema.field("created").type).startswith("timestamp")
-    assert table.column("is_fraud").to_pylist().count(1) == ROWS // 10
+    assert table.column("status").to_pylist().count(1) == ROWS // 10
 
 
 BAD = {

@@ -21,10 +21,10 @@ ALL = ["check_source", *STAGES]
 MODELS = ["xgboost", "random_forest", "logistic_regression"]
 PREDICT = (
     "import hashlib, joblib; "
-    "from fraud_detection.dataset import read_features; from fraud_detection.models import fraud_probability; "
-    "from fraud_detection.paths import MODEL, TEST_DATA; "
+    "from fraud_detection.core.dataset import read_features; from fraud_detection.models import positive_probability; "
+    "from fraud_detection.core.paths import MODEL, TEST_DATA; "
     "features, _, _ = read_features(TEST_DATA); "
-    "print(hashlib.sha256(fraud_probability(joblib.load(MODEL), features).tobytes()).hexdigest())"
+    "print(hashlib.sha256(positive_probability(joblib.load(MODEL), features).tobytes()).hexdigest())"
 )
 
 

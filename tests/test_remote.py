@@ -29,7 +29,8 @@ def project(server, tmp_path_factory):
     run(project, "dvc", "repro")
     run(project, "git", "add", "-A")
     run(project, "git", "commit", "-qm", "Run the pipeline")
-    run(project, sys.executable, "-m", "fraud_detection.storage", "push", "--timeout", "120", env=server.credentials())
+    push = [sys.executable, "-m", "fraud_detection.ci", "storage", "push", "--timeout", "120"]
+    run(project, *push, env=server.credentials())
     return project
 
 
@@ -63,7 +64,8 @@ def test_a_param_set_run_elsewhere_is_restored_not_retrained(project, server, tm
     # Back to the commit: only the run-cache now knows the random-forest outputs.
     run(project, "git", "checkout", "--", ".")
     run(project, "dvc", "checkout", "--force")
-    run(project, sys.executable, "-m", "fraud_detection.storage", "push", "--timeout", "120", env=server.credentials())
+    push = [sys.executable, "-m", "fraud_detection.ci", "storage", "push", "--timeout", "120"]
+    run(project, *push, env=server.credentials())
 
     other = clone(project, tmp_path / "clone")
     result = run(other, "dvc", "exp", "run", "--pull", "-S", "train.model=random_forest", env=server.credentials())
@@ -93,8 +95,8 @@ def test_get_data_reads_its_source_from_s3(project, server):
         run(project, sys.executable, "-m", "fraud_detection.get_data", env=server.credentials(with_endpoint=True))
         table = pq.read_table(project / "data/raw.parquet")
         assert table.num_rows == 200
-        assert table.column_names == ["amount", "country", "is_fraud"]
-        assert sum(table.column("is_fraud").to_pylist()) == 20
+        assert table.column_names == ["amount", "country", "status"]
+        assert sum(table.column("status").to_pylist()) == 20
     finally:
         run(project, "git", "checkout", "--", "params.yaml")
         run(project, "dvc", "checkout", "--force")
@@ -105,7 +107,7 @@ def test_wrong_credentials_give_dvc_s_error_not_a_traceback(project, server, tmp
     other = clone(project, tmp_path / "clone")
     wrong = {**server.credentials(), "AWS_SECRET_ACCESS_KEY": "not-the-secret"}
     result = run(
-        other, sys.executable, "-m", "fraud_detection.storage", "pull", "--timeout", "60", check=False, env=wrong
+        other, sys.executable, "-m", "fraud_detection.ci", "storage", "pull", "--timeout", "60", check=False, env=wrong
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr

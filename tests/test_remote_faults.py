@@ -44,7 +44,7 @@ def project(server, tmp_path):
 
 def start_push(project, server, timeout: int, retries: int) -> subprocess.Popen:
     """Start `storage push` in the background."""
-    command = [sys.executable, "-m", "fraud_detection.storage", "push", "--timeout", str(timeout)]
+    command = [sys.executable, "-m", "fraud_detection.ci", "storage", "push", "--timeout", str(timeout)]
     return subprocess.Popen(
         [*command, "--retries", str(retries)],
         cwd=project,
@@ -78,7 +78,8 @@ def test_server_killed_mid_push_then_retry_completes_the_round_trip(project, ser
     assert "Traceback" not in stderr
 
     server.start(bwlimit="0")
-    run(project, sys.executable, "-m", "fraud_detection.storage", "push", "--timeout", "120", env=server.credentials())
+    push = [sys.executable, "-m", "fraud_detection.ci", "storage", "push", "--timeout", "120"]
+    run(project, *push, env=server.credentials())
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(project), str(clone)], check=True)
     run(clone, "dvc", "pull", "--run-cache", env=server.credentials())

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from conftest import bake, run, set_params, stages_run
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sweep-local")]
 
 GRID = {"train.xgboost.max_depth": [2, 6], "train.xgboost.learning_rate": [0.05, 0.3]}
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from {{ cookiecutter.package_name }}.get_data import make_synthetic
+from {{ cookiecutter.package_name }}.synthetic import make_synthetic
 
 PROJECT = Path(__file__).resolve().parents[1]
 

@@ -8,14 +8,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from {{ cookiecutter.package_name }} import dataset, prepare
-from {{ cookiecutter.package_name }}.boosting import fit_xgboost, matrix_place
-from {{ cookiecutter.package_name }}.cli import UserError
-from {{ cookiecutter.package_name }}.dataset import feature_batches, read_rows, write_batches
-from {{ cookiecutter.package_name }}.encoding import apply_encoding, learn_encoding
+from {{ cookiecutter.package_name }} import prepare
+from {{ cookiecutter.package_name }}.core import dataset
+from {{ cookiecutter.package_name }}.core.boosting import fit_xgboost, matrix_place
+from {{ cookiecutter.package_name }}.core.cli import UserError
+from {{ cookiecutter.package_name }}.core.dataset import feature_batches, read_rows, write_batches
+from {{ cookiecutter.package_name }}.core.encoding import apply_encoding, learn_encoding
+from {{ cookiecutter.package_name }}.core.progress import Progress, duration
 from {{ cookiecutter.package_name }}.evaluate import predict
-from {{ cookiecutter.package_name }}.models import fraud_probability
-from {{ cookiecutter.package_name }}.progress import Progress, duration
+from {{ cookiecutter.package_name }}.models import positive_probability
 from {{ cookiecutter.package_name }}.train import build, check_fits, fit
 
 PARAMS = """\
@@ -53,7 +54,7 @@ def test_prepare_in_batches_writes_what_the_whole_table_gives(split, tmp_path, m
         "prepare": {"split": split, "time_column": "created", "test_size": 0.25},
     }
     train, test = prepare.split_rows(raw, params)
-    encoding = learn_encoding(train, 3, ["hour"])
+    encoding = learn_encoding(train, 3, ["hour"], "is_fraud")
     assert pq.read_table("data/prepared/train.parquet").equals(apply_encoding(train, encoding))
     assert pq.read_table("data/prepared/test.parquet").equals(apply_encoding(test, encoding))
 
@@ -138,7 +139,7 @@ def test_evaluate_predicts_batch_by_batch_as_on_the_whole_set(
     model = fit("xgboost", {"n_estimators": 10}, 0, features, labels)  # row by row: exact
     truth, probabilities = predict(model, path)
     assert np.array_equal(truth, labels)
-    assert np.array_equal(probabilities, fraud_probability(model, features))
+    assert np.array_equal(probabilities, positive_probability(model, features))
 
 
 def test_an_in_memory_model_too_big_for_the_memory_is_refused():

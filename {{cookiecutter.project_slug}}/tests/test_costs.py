@@ -4,8 +4,9 @@ import json
 
 import pytest
 
-from {{ cookiecutter.package_name }} import costs
-from {{ cookiecutter.package_name }}.costs import Runner, Stopwatch, cost_line, duration
+from {{ cookiecutter.package_name }}.ci import costs
+from {{ cookiecutter.package_name }}.ci.costs import Runner, Stopwatch, cost_line, duration
+from {{ cookiecutter.package_name }}.core import cli
 
 
 @pytest.mark.parametrize(
@@ -47,8 +48,8 @@ def test_an_unknown_machine_or_no_runner_says_so():
 def test_the_section_lists_each_step_and_the_whole(tmp_path, monkeypatch):
     """Steps timed by the stopwatch and stages that recorded themselves, in order."""
     stages = tmp_path / "stages.jsonl"
-    monkeypatch.setenv(costs.STAGE_TIMES_VARIABLE, str(stages))
-    costs.record_stage("train", 12.5)
+    monkeypatch.setenv(cli.STAGE_TIMES_VARIABLE, str(stages))
+    cli.record_stage("train", 12.5)
     clock = Stopwatch()
     with clock.step("pull"):
         pass

@@ -6,8 +6,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from {{ cookiecutter.package_name }} import drift
-from {{ cookiecutter.package_name }}.drift import Shift, drift_figure, drift_table, feature_shifts
+from {{ cookiecutter.package_name }}.ci import drift
+from {{ cookiecutter.package_name }}.ci.drift import Shift, drift_figure, drift_table, feature_shifts
 
 
 def mixed_table(rows: int, seed: int) -> pa.Table:
@@ -29,7 +29,7 @@ def mixed_table(rows: int, seed: int) -> pa.Table:
 def test_identical_data_does_not_drift():
     """The same table on both sides measures 0 on every feature, and nothing is flagged."""
     table = mixed_table(500, seed=0)
-    shifts = feature_shifts(table, table, threshold=0.05)
+    shifts = feature_shifts(table, table, threshold=0.05, label="is_fraud")
     assert {s.feature: s.measure for s in shifts} == {
         "amount": "KS", "items": "KS", "new_customer": "KS",
         "ordered_at": "KS", "birthday": "KS", "country": "TVD",
@@ -63,7 +63,7 @@ def test_label_and_one_sided_columns_are_skipped():
     """Only features on both sides are measured, in today's order; is_fraud never is."""
     base = pa.table({"is_fraud": [0, 1], "b": [1.0, 2.0], "old": [1, 2], "a": ["x", "y"]})
     today = pa.table({"a": ["x", "x"], "new": [3, 4], "b": [1.0, 2.0], "is_fraud": [1, 1]})
-    shifts = feature_shifts(base, today, threshold=0.9)
+    shifts = feature_shifts(base, today, threshold=0.9, label="is_fraud")
     assert [s.feature for s in shifts] == ["a", "b"]  # a: TVD 0.5, b: KS 0
 
 

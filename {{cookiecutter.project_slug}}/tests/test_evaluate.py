@@ -35,7 +35,9 @@ def test_score_uses_the_threshold():
 
 def test_figures_draw(tmp_path):
     """The confusion matrix, curves and feature importance figures save as PNG."""
-    confusion_figure(np.array([0, 1, 1]), np.array([0, 1, 0])).savefig(tmp_path / "cm.png")
+    confusion_figure(np.array([0, 1, 1]), np.array([0, 1, 0]), ("legit", "fraud")).savefig(
+        tmp_path / "cm.png"
+    )
     importance_figure(["a", "b"], np.array([0.2, 0.8])).savefig(tmp_path / "fi.png")
     labels, probabilities = np.array([0, 1, 0, 1]), np.array([0.1, 0.7, 0.4, 0.9])
     curves = curve_points(labels, probabilities)
@@ -64,7 +66,9 @@ def test_curves_keep_their_ends_and_drop_what_no_plot_shows():
 
 def test_confusion_counts_add_up():
     """The four cells count each (actual, predicted) pair once."""
-    counts = confusion_counts(np.array([0, 0, 1, 1, 1]), np.array([0, 1, 1, 1, 0]))
+    counts = confusion_counts(
+        np.array([0, 0, 1, 1, 1]), np.array([0, 1, 1, 1, 0]), ("legit", "fraud")
+    )
     assert {(c["actual"], c["predicted"]): c["count"] for c in counts} == {
         ("legit", "legit"): 1, ("legit", "fraud"): 1, ("fraud", "legit"): 1, ("fraud", "fraud"): 2,
     }  # fmt: skip

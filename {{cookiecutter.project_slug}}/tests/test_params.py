@@ -2,8 +2,8 @@
 
 import pytest
 
-from {{ cookiecutter.package_name }} import params as p
-from {{ cookiecutter.package_name }}.cli import UserError
+from {{ cookiecutter.package_name }}.core import params as p
+from {{ cookiecutter.package_name }}.core.cli import UserError
 
 
 def test_the_shipped_params_are_valid(params_file):
@@ -35,3 +35,31 @@ def test_a_malformed_file_is_named(tmp_path):
     path.write_text("train:\n  model: [xgboost\n")
     with pytest.raises(UserError, match="not valid YAML at line"):
         p.load(path)
+
+
+def test_params_are_read_as_dvc_writes_them(tmp_path):
+    """YAML 1.2, as DVC reads and writes params.yaml: unquoted yes, no, on and off stay text."""
+    path = tmp_path / "params.yaml"
+    path.write_text("get_data:\n  positive_label: yes\n  other: [no, on, off, Yes, N, true, 1]\n")
+    params = p.load(path)
+    assert params["get_data"]["positive_label"] == "yes"
+    assert params["get_data"]["other"] == ["no", "on", "off", "Yes", "N", True, 1]
+
+
+@pytest.mark.parametrize("names", [["legit"], ["same", "same"], "legit,fraud", ["a", ""]])
+def test_class_names_must_be_two_different_names(names):
+    """evaluate.class_names names the negative and the positive class, two different words."""
+    from {{ cookiecutter.package_name }}.core.labels import class_names
+
+    with pytest.raises(
+        UserError, match=r"evaluate\.class_names in params\.yaml must be two different names"
+    ):
+        class_names({"evaluate": {"class_names": names}})
+
+
+def test_a_missing_extra_is_named():
+    """A setting whose optional library is missing names the `uv sync --extra` that brings it."""
+    from {{ cookiecutter.package_name }}.core.extras import require
+
+    with pytest.raises(UserError, match=r"needs no_such_library.*uv sync --extra dask"):
+        require("no_such_library", "dask", "train.engine dask")

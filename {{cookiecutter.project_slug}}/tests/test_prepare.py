@@ -10,8 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from {{ cookiecutter.package_name }} import prepare
-from {{ cookiecutter.package_name }}.cli import UserError
-from {{ cookiecutter.package_name }}.encoding import apply_encoding, learn_encoding
+from {{ cookiecutter.package_name }}.core.cli import UserError
+from {{ cookiecutter.package_name }}.core.encoding import apply_encoding, learn_encoding
 from {{ cookiecutter.package_name }}.prepare import split_rows, stratified_split
 
 
@@ -41,7 +41,7 @@ def test_split_keeps_the_fraud_share_in_both_sets():
 
 def test_split_refuses_a_single_class():
     """Data with one class only cannot train a classifier: a UserError says so."""
-    with pytest.raises(UserError, match="both needed"):
+    with pytest.raises(UserError, match="rows of both classes are needed"):
         stratified_split(np.zeros(10, dtype=np.int8), test_size=0.2, seed=0)
 
 
@@ -150,7 +150,7 @@ def test_encoding_fills_numbers_and_expands_text():
         "country": ["FR", "DE"],
         "is_fraud": pa.array([1, 0], pa.int8()),
     })  # fmt: skip
-    encoding = learn_encoding(train, max_categories=20, time_features=[])
+    encoding = learn_encoding(train, max_categories=20, time_features=[], label="is_fraud")
     train_out, test_out = apply_encoding(train, encoding), apply_encoding(test, encoding)
     assert train_out.column_names == ["amount", "country=NL", "country=DE", "is_fraud"]
     assert train_out.column("amount").to_pylist() == [1.0, 3.0, 3.0, 5.0]
@@ -165,7 +165,7 @@ def test_encoding_drops_a_column_without_values():
     train = pa.table(
         {"empty": pa.array([None, None], pa.float64()), "x": [1.0, 2.0], "is_fraud": [0, 1]}
     )
-    encoding = learn_encoding(train, max_categories=5, time_features=[])
+    encoding = learn_encoding(train, max_categories=5, time_features=[], label="is_fraud")
     assert apply_encoding(train, encoding).column_names == ["x", "is_fraud"]
 
 
@@ -179,9 +179,9 @@ def test_iso_text_is_time_not_categories():
         "year": [2024, 2023, 2024],
         "is_fraud": [0, 1, 0],
     })  # fmt: skip
-    names = [f["name"] for f in learn_encoding(train, 20, [])["features"]]
+    names = [f["name"] for f in learn_encoding(train, 20, [], "is_fraud")["features"]]
     assert names == ["country=NL", "country=DE", "code=12345", "code=2024", "code=20240501", "year"]
-    names = [f["name"] for f in learn_encoding(train, 20, ["month"])["features"]]
+    names = [f["name"] for f in learn_encoding(train, 20, ["month"], "is_fraud")["features"]]
     assert names[:2] == ["created.month", "day.month"]
 
 
@@ -197,7 +197,7 @@ def test_iso_text_is_time_not_categories():
 def test_time_parts_are_computed(created):
     """hour, weekday (Monday 0), day and month of each time; a missing time takes the median."""
     train = pa.table({"created": created, "is_fraud": [0, 1, 0]})
-    encoding = learn_encoding(train, 20, ["hour", "weekday", "day", "month"])
+    encoding = learn_encoding(train, 20, ["hour", "weekday", "day", "month"], "is_fraud")
     assert encoding["features"][0] == {
         "name": "created.hour", "column": "created", "kind": "time", "part": "hour", "fill": 18.0
     }  # fmt: skip
@@ -214,7 +214,7 @@ def test_time_parts_are_computed(created):
 def test_a_date_column_gives_parts():
     """An Arrow date column has parts too (hour 0)."""
     train = pa.table({"on": pa.array([dt.date(2024, 5, 4)]), "is_fraud": [1]})
-    out = apply_encoding(train, learn_encoding(train, 20, ["hour", "weekday"]))
+    out = apply_encoding(train, learn_encoding(train, 20, ["hour", "weekday"], "is_fraud"))
     assert out.to_pydict() == {"on.hour": [0.0], "on.weekday": [5.0], "is_fraud": [1]}
 
 
@@ -226,8 +226,8 @@ def test_encoding_round_trips_through_json():
         "created": ["2024-05-01T10:00:00", "2024-05-02T11:00:00", "2024-05-03T12:00:00"],
         "is_fraud": [0, 1, 0],
     })  # fmt: skip
-    encoding = json.loads(json.dumps(learn_encoding(train, 20, ["hour"])))
-    assert encoding == learn_encoding(train, 20, ["hour"])
+    encoding = json.loads(json.dumps(learn_encoding(train, 20, ["hour"], "is_fraud")))
+    assert encoding == learn_encoding(train, 20, ["hour"], "is_fraud")
     assert apply_encoding(train, encoding).column_names == [
         "amount", "country=NL", "country=DE", "created.hour", "is_fraud"
     ]  # fmt: skip

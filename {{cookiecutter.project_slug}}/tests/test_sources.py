@@ -8,8 +8,8 @@ import sqlite3
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.cli import UserError
-from {{ cookiecutter.package_name }}.sources import fingerprint, read, read_file
+from {{ cookiecutter.package_name }}.core.cli import UserError
+from {{ cookiecutter.package_name }}.core.sources import fingerprint, read, read_file
 
 
 def test_read_file_reads_csv_and_parquet(tmp_path):

@@ -1,11 +1,10 @@
 """Tests of the sweep's grid: reading it, expanding it, sharing it among runners, ranking the runs."""
 
 import pytest
-import yaml
 
-from {{ cookiecutter.package_name }} import params as p
-from {{ cookiecutter.package_name }} import sweep
-from {{ cookiecutter.package_name }}.cli import UserError
+from {{ cookiecutter.package_name }}.ci import sweep
+from {{ cookiecutter.package_name }}.core import params as p
+from {{ cookiecutter.package_name }}.core.cli import UserError
 
 GRID = ["train.xgboost.max_depth=3,6", "train.xgboost.learning_rate=0.1,0.3"]
 
@@ -106,10 +105,10 @@ def test_no_runner_is_refused():
     "value", [3, 0.1, 0.001, True, None, "xgboost", "3", "a b", "yes", "x,y", "null"]
 )
 def test_each_value_reaches_dvc_as_it_was(value):
-    """What `dvc exp run -S key=<text>` reads back (as YAML) is the value of the grid."""
+    """What `dvc exp run -S key=<text>` reads back (as YAML 1.2, as DVC does) is the value of the grid."""
     [option, text] = sweep.overrides({"train.model": value})
     assert option == "-S"
-    assert yaml.safe_load(text.split("=", 1)[1]) == value
+    assert p.parse(text.split("=", 1)[1]) == value
 
 
 def row(experiment, average_precision, depth):

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from {{ cookiecutter.package_name }}.boosting import LOGGED_ROWS, validation_rows
-from {{ cookiecutter.package_name }}.cli import UserError
+from {{ cookiecutter.package_name }}.core.boosting import LOGGED_ROWS, validation_rows
+from {{ cookiecutter.package_name }}.core.cli import UserError
+from {{ cookiecutter.package_name }}.core.params import load
 from {{ cookiecutter.package_name }}.models import MODELS, feature_importance
-from {{ cookiecutter.package_name }}.params import load
 from {{ cookiecutter.package_name }}.train import fit
 
 
@@ -21,7 +21,7 @@ def test_each_model_fits_with_its_params(name, features_and_labels, params_file)
     features, labels = features_and_labels
     model = fit(name, settings, 0, features, labels)
     assert roc_auc_score(labels, model.predict_proba(features)[:, 1]) > 0.6
-    assert feature_importance(model).shape == (features.shape[1],)
+    assert feature_importance(model, lambda: (features, labels)).shape == (features.shape[1],)
 
 
 def test_an_unknown_setting_is_a_user_error(features_and_labels):

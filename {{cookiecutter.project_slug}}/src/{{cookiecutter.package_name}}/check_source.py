@@ -4,7 +4,8 @@ DVC runs this stage on every `dvc repro` (always_changed in dvc.yaml). It asks t
 for a fingerprint of the data, never the data itself: size, modification time, ETag or
 version of a file; row count and latest time of a database query. DVC reruns get_data,
 and so the stages after it, only when data/source.json changed. The synthetic default has
-no outside data: its fingerprint never changes.
+no outside data: its fingerprint never changes. It runs on every `dvc repro`, so it imports
+nothing heavy (no NumPy, no Arrow) for the synthetic and file sources.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from __future__ import annotations
 import json
 import logging
 
-from . import params as p
-from . import sources
-from .cli import run
-from .dataset import atomic
-from .paths import SOURCE_STATE
+from .core import params as p
+from .core import sources
+from .core.cli import run
+from .core.files import write_text_atomic
+from .core.paths import SOURCE_STATE
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +29,7 @@ def main() -> None:
     query = p.text(params, "get_data.query")
     time_column = p.text(params, "prepare.time_column")
     state = sources.fingerprint(source, query, time_column)
-    with atomic(SOURCE_STATE) as partial:
-        partial.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_text_atomic(SOURCE_STATE, json.dumps(state, indent=2, sort_keys=True) + "\n")
     log.info("%s: %s", SOURCE_STATE, json.dumps(state, sort_keys=True))
 
 

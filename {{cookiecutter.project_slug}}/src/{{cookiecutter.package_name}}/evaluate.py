@@ -1,28 +1,31 @@
 """Stage evaluate: score the saved model on the test set and draw the plots for reports.
 
-Headline metrics are ROC-AUC and average precision, which rank fraud above legit orders
-whatever the threshold; with ~3% fraud, accuracy alone would look good for a model that
-flags nothing. Precision, recall, F1 and accuracy are taken at evaluate.threshold.
-Writes dvclive/evaluate/: metrics.json, the ROC, precision-recall and confusion-matrix
-data that dvc.yaml plots, and PNG images (confusion matrix, ROC and precision-recall
-curves, feature importance) for reports. The model predicts on the test set a batch at a
-time, so only the labels and probabilities (9 bytes a row) are held whole.
+Headline metrics are ROC-AUC and average precision, which rank positive rows above negative
+ones whatever the threshold; when few rows are positive, accuracy alone would look good for
+a model that flags nothing. Precision, recall, F1 and accuracy are taken at
+evaluate.threshold. Writes dvclive/evaluate/: metrics.json, the ROC, precision-recall and
+confusion-matrix data that dvc.yaml plots, and PNG images (confusion matrix, ROC and
+precision-recall curves, feature importance) for reports; the classes are called by
+evaluate.class_names. The model predicts on the test set a batch at a time, so only the
+labels and probabilities (9 bytes a row) are held whole.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import params as p
-from .cli import run
-from .dataset import feature_batches, feature_names, row_count
-from .models import feature_importance, fraud_probability
-from .paths import EVALUATE_LIVE_DIR, MODEL, TEST_DATA
-from .progress import Progress
-from .tracking import start_live
+from .core import labels as classes
+from .core import params as p
+from .core.cli import run
+from .core.dataset import feature_batches, feature_names, read_rows, row_count
+from .core.paths import EVALUATE_LIVE_DIR, MODEL, TEST_DATA
+from .core.progress import Progress
+from .core.tracking import start_live
+from .models import IMPORTANCE_ROWS, feature_importance, positive_probability
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -35,7 +38,7 @@ CURVE_STEP = 0.001  # plotted curves keep one point per cell of this size (see c
 
 
 def score(labels: np.ndarray, probabilities: np.ndarray, threshold: float) -> dict[str, float]:
-    """Return the metrics of fraud ``probabilities`` against true ``labels``."""
+    """Return the metrics of positive-class ``probabilities`` against true ``labels``."""
     from sklearn import metrics
 
     predicted = probabilities >= threshold
@@ -49,14 +52,15 @@ def score(labels: np.ndarray, probabilities: np.ndarray, threshold: float) -> di
     }
 
 
-def confusion_counts(labels: np.ndarray, predicted: np.ndarray) -> list[dict[str, object]]:
-    """The confusion matrix as four rows of (actual, predicted, count).
+def confusion_counts(
+    labels: np.ndarray, predicted: np.ndarray, names: tuple[str, str]
+) -> list[dict[str, object]]:
+    """The confusion matrix as four rows of (actual, predicted, count), classes called ``names``.
 
     dvc.yaml draws them with .dvc/plots/confusion_counts.json; dvclive's own confusion
     plot would write one row per test row instead (about 120 MB for 2 million rows).
     """
     cells = np.bincount(2 * labels.astype(np.int64) + predicted, minlength=4)
-    names = ("legit", "fraud")
     return [
         {"actual": names[a], "predicted": names[b], "count": int(cells[2 * a + b])}
         for a in (0, 1)
@@ -64,14 +68,14 @@ def confusion_counts(labels: np.ndarray, predicted: np.ndarray) -> list[dict[str
     ]
 
 
-def confusion_figure(labels: np.ndarray, predicted: np.ndarray) -> Figure:
-    """Draw the confusion matrix with counts, legit and fraud on each axis."""
+def confusion_figure(labels: np.ndarray, predicted: np.ndarray, names: tuple[str, str]) -> Figure:
+    """Draw the confusion matrix with counts, the two classes' ``names`` on each axis."""
     from matplotlib.figure import Figure
     from sklearn.metrics import ConfusionMatrixDisplay
 
     figure = Figure(figsize=(4.5, 4), layout="constrained")
     ConfusionMatrixDisplay.from_predictions(
-        labels, predicted, labels=[0, 1], display_labels=["legit", "fraud"],
+        labels, predicted, labels=[0, 1], display_labels=list(names),
         ax=figure.subplots(), colorbar=False, cmap="Blues", values_format="d",
     )  # fmt: skip
     figure.suptitle("Confusion matrix (test set)")
@@ -116,7 +120,7 @@ def plot_rows(curve: dict[str, np.ndarray]) -> list[dict[str, float]]:
 
 
 def curves_figure(
-    curves: dict[str, dict[str, np.ndarray]], metrics: dict[str, float], fraud_share: float
+    curves: dict[str, dict[str, np.ndarray]], metrics: dict[str, float], positive_share: float
 ) -> Figure:
     """Draw the ROC and precision-recall curves side by side."""
     from matplotlib.figure import Figure
@@ -131,7 +135,7 @@ def curves_figure(
         pr["recall"], pr["precision"], where="post",
         label=f"model (AP = {metrics['average_precision']:.3f})",
     )  # fmt: skip
-    pr_axes.axhline(fraud_share, linestyle=":", color="grey", label="chance")
+    pr_axes.axhline(positive_share, linestyle=":", color="grey", label="chance")
     pr_axes.set(title="Precision-recall", xlabel="Recall", ylabel="Precision")
     for axes in (roc_axes, pr_axes):
         axes.set(xlim=(-0.01, 1.01), ylim=(-0.01, 1.01), aspect="equal")
@@ -153,15 +157,26 @@ def importance_figure(names: list[str], importances: np.ndarray, top: int = 20) 
 
 
 def predict(model: Any, path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """The labels of a prepared Parquet file and the model's fraud probabilities, batch by batch."""
+    """The labels of a prepared Parquet file and the model's positive probabilities, batch by batch."""
     progress = Progress("evaluate", row_count(path))
     labels, probabilities = [], []
     for features, batch_labels in feature_batches(path):
         labels.append(batch_labels)
-        probabilities.append(fraud_probability(model, features))
+        probabilities.append(positive_probability(model, features))
         progress.update(len(batch_labels))
     progress.finish()
     return np.concatenate(labels), np.concatenate(probabilities)
+
+
+def test_sample(labels: np.ndarray) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
+    """A function reading at most IMPORTANCE_ROWS test rows, drawn at random, when called."""
+
+    def read() -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng(0)
+        count = min(IMPORTANCE_ROWS, len(labels))
+        return read_rows(TEST_DATA, np.sort(rng.choice(len(labels), count, replace=False)))
+
+    return read
 
 
 def main() -> None:
@@ -170,9 +185,10 @@ def main() -> None:
 
     params = p.load()
     threshold = p.fraction(params, "evaluate.threshold")
+    names = classes.class_names(params)
     model = joblib.load(MODEL)
     labels, probabilities = predict(model, TEST_DATA)
-    names = feature_names(TEST_DATA)
+    columns = feature_names(TEST_DATA)
     predicted = (probabilities >= threshold).astype(np.int8)
     metrics = score(labels, probabilities, threshold)
     curves = curve_points(labels, probabilities)
@@ -185,15 +201,16 @@ def main() -> None:
             "precision_recall", plot_rows(curves["precision_recall"]), x="recall", y="precision"
         )
         live.log_plot(
-            "confusion_matrix", confusion_counts(labels, predicted),
+            "confusion_matrix", confusion_counts(labels, predicted, names),
             x="actual", y="predicted", template="confusion_counts",
         )  # fmt: skip
-        live.log_image("confusion_matrix.png", confusion_figure(labels, predicted))
+        live.log_image("confusion_matrix.png", confusion_figure(labels, predicted, names))
         live.log_image(
             "roc_precision_recall.png", curves_figure(curves, metrics, float(labels.mean()))
         )
         live.log_image(
-            "feature_importance.png", importance_figure(names, feature_importance(model))
+            "feature_importance.png",
+            importance_figure(columns, feature_importance(model, test_sample(labels))),
         )
     log.info("test set: %s", ", ".join(f"{k}={v:.4f}" for k, v in metrics.items()))
 

@@ -1,9 +1,11 @@
-"""Stage prepare: split the raw data into train and test sets and make every feature numeric.
+"""Stage prepare: split the raw data into train and test sets, add the derived features, encode.
 
 prepare.split: random splits each class at random; time holds out the latest rows by
-prepare.time_column. How the features are made (encoding.py) is learned on the training
-rows only and saved to data/prepared/encoding.json, so that rows of another day can be
-encoded alike. Writes data/prepared/{train,test}.parquet: float32 features and the label.
+prepare.time_column. Each batch of raw rows gets the columns of features.add_features;
+how the columns become float32 features (core/encoding.py) is learned on the training rows
+only and saved to data/prepared/encoding.json, so that rows of another day are encoded
+alike. Writes data/prepared/: {train,test}.parquet (float32 features, the label last),
+encoding.json, and test_rows.npy (which raw rows are the test set, for the CI report).
 
 The raw data is never held whole: the split reads the label (and time) column, the encoding
 is learned one column at a time, and the rows are encoded and written a batch at a time.
@@ -13,21 +15,26 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import params as p
-from .cli import UserError, run
-from .dataset import TARGET, ParquetColumns, atomic, row_groups, table_writer
-from .encoding import TIME_PARTS, apply_encoding, as_time, learn_encoding
-from .paths import ENCODING, RAW_DATA, TEST_DATA, TRAIN_DATA
-from .progress import Progress
+from . import features
+from .core import params as p
+from .core.cli import UserError, run
+from .core.dataset import ParquetColumns, first_rows, label_of, row_groups, table_writer
+from .core.encoding import TIME_PARTS, apply_encoding, as_time, learn_encoding
+from .core.files import atomic, write_text_atomic
+from .core.paths import ENCODING, RAW_DATA, TEST_DATA, TEST_ROWS, TRAIN_DATA
+from .core.progress import Progress
 
 log = logging.getLogger(__name__)
 
 SPLITS = ["random", "time"]
+PROBE_ROWS = 1000  # rows features.add_features is tried on first, to see what it adds and drops
 
 
 def split_rows(raw: pa.Table, params: dict) -> tuple[pa.Table, pa.Table]:
@@ -44,7 +51,7 @@ def split_indices(raw: pa.Table | ParquetColumns, params: dict) -> tuple[np.ndar
     (``time_split``). Only the label and time columns are read.
     """
     test_size = p.fraction(params, "prepare.test_size")
-    labels = raw.column(TARGET).to_numpy()
+    labels = raw.column(label_of(raw.column_names)).to_numpy()
     if p.choice(params, "prepare.split", SPLITS) == "random":
         seed = p.get(params, "base.seed", "a whole number", p.is_int)
         return stratified_split(labels, test_size, seed)
@@ -72,7 +79,7 @@ def time_column(raw: pa.Table | ParquetColumns, params: dict) -> tuple[str, pa.C
             "Name the column that holds each row's time"
         )
     if name not in raw.column_names:
-        columns = [c for c in raw.column_names if c != TARGET]
+        columns = raw.column_names[:-1]
         listed = ", ".join(columns[:10]) + (", ..." if len(columns) > 10 else "")
         raise UserError(
             f"prepare.time_column {name!r} is not a column of the raw data (it has {listed}). "
@@ -93,7 +100,12 @@ def time_column(raw: pa.Table | ParquetColumns, params: dict) -> tuple[str, pa.C
 def stratified_split(
     labels: np.ndarray, test_size: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return sorted (train, test) row indices with each class split in the same proportion."""
+    """Return sorted (train, test) row indices with each class split in the same proportion.
+
+    What scikit-learn's train_test_split(stratify=...) does, written with NumPy: prepare
+    needs nothing else of scikit-learn, whose import would cost this stage about a second on
+    every run; and the one-line errors below say what to change.
+    """
     classes = require_both_classes(labels, "every row", "Check get_data.positive_label")
     rng = np.random.default_rng(seed)
     train_parts, test_parts = [], []
@@ -132,10 +144,8 @@ def require_both_classes(labels: np.ndarray, rows: str, fix: str) -> np.ndarray:
     """Return the classes in ``labels``; one alone is a UserError about ``rows``, saying ``fix``."""
     classes = np.unique(labels)
     if len(classes) < 2:
-        raise UserError(
-            f"{rows} has label {classes[0] if len(classes) else None}: fraud and legit rows "
-            f"are both needed. {fix}"
-        )
+        which = "positive" if len(classes) and classes[0] else "negative"
+        raise UserError(f"{rows} is {which}: rows of both classes are needed. {fix}")
     return classes
 
 
@@ -150,6 +160,96 @@ def time_features_param(params: dict) -> list[str]:
     return list(dict.fromkeys(parts))
 
 
+@dataclass(frozen=True)
+class FeaturePlan:
+    """What features.add_features does to the raw columns: the columns it adds and drops."""
+
+    added: list[str]
+    dropped: list[str]
+
+    @property
+    def changes(self) -> bool:
+        """False when it adds and drops nothing: the raw columns are the features."""
+        return bool(self.added or self.dropped)
+
+
+def with_features(rows: pa.Table, label: str | None, add: Callable | None = None) -> pa.Table:
+    """Raw rows with the columns ``add`` (features.add_features) makes; the label, if
+    ``label`` names one, stays last.
+
+    ``add`` never sees the label: a feature made from it would not exist for new rows.
+    """
+    import pandas as pd
+
+    add = add or features.add_features
+    frame = (rows.drop_columns([label]) if label else rows).to_pandas(split_blocks=True)
+    count = len(frame)
+    made = add(frame)
+    if not isinstance(made, pd.DataFrame) or len(made) != count:
+        raise UserError(
+            f"features.add_features must return a DataFrame of the {count} rows it was given, "
+            f"not {type(made).__name__}{f' of {len(made)} rows' if hasattr(made, '__len__') else ''}. "
+            "Return the rows with the new columns"
+        )
+    table = pa.Table.from_pandas(made, preserve_index=False)
+    return table.append_column(label, rows.column(label)) if label else table
+
+
+def plan_features(raw: pa.Table, label: str, add: Callable | None = None) -> FeaturePlan:
+    """Try ``add`` (features.add_features) on the first rows of ``raw``: the columns it adds and drops.
+
+    A raw column it changes is refused: the encoding learns each raw column from the file.
+    """
+    import pandas as pd
+
+    before = raw.drop_columns([label]).to_pandas()
+    add = add or features.add_features
+    made = with_features(raw, label, lambda rows: add(rows.copy()))
+    after = made.drop_columns([label]).to_pandas()
+    columns = list(before.columns)
+    added = [name for name in after.columns if name not in before.columns]
+    dropped = [name for name in columns if name not in after.columns]
+    for name in columns:
+        if name not in dropped and not after[name].equals(before[name]):
+            kind = pd.api.types.infer_dtype(after[name])
+            raise UserError(
+                f"features.add_features changes the raw column {name!r} (to {kind} values). "
+                f"Add the new values as a column of their own (e.g. {name}_new) and drop {name!r}"
+            )
+    return FeaturePlan(added, dropped)
+
+
+class TrainingColumns:
+    """The training rows' columns as the encoding learns them: the raw ones read from the file
+    one at a time, the derived ones already made. It answers ``column_names`` and ``column``."""
+
+    def __init__(
+        self, raw: ParquetColumns, derived: dict[str, pa.ChunkedArray], plan: FeaturePlan
+    ) -> None:
+        self.raw, self.derived = raw, derived
+        kept = [name for name in raw.column_names[:-1] if name not in plan.dropped]
+        self.column_names = kept + plan.added
+
+    def column(self, name: str) -> pa.ChunkedArray:
+        """One column of the training rows."""
+        return self.derived[name] if name in self.derived else self.raw.column(name)
+
+
+def derived_columns(
+    train_rows: np.ndarray, label: str, plan: FeaturePlan
+) -> dict[str, pa.ChunkedArray]:
+    """The added columns of features.add_features on the training rows, made a batch at a time."""
+    chunks: dict[str, list] = {name: [] for name in plan.added}
+    start = 0
+    for rows in row_groups(RAW_DATA):
+        inside = train_rows[(train_rows >= start) & (train_rows < start + rows.num_rows)] - start
+        made = with_features(rows.take(inside), label)
+        for name in plan.added:
+            chunks[name] += made.column(name).chunks
+        start += rows.num_rows
+    return {name: pa.chunked_array(parts) for name, parts in chunks.items()}
+
+
 def main() -> None:
     """Read the prepare parameters and data/raw.parquet; write the prepared sets and encoding."""
     params = p.load()
@@ -157,8 +257,18 @@ def main() -> None:
     time_features = time_features_param(params)
 
     raw = ParquetColumns(RAW_DATA)
+    label = label_of(raw.column_names)
     train_rows, test_rows = split_indices(raw, params)
-    encoding = learn_encoding(ParquetColumns(RAW_DATA, train_rows), max_categories, time_features)
+    plan = plan_features(first_rows(RAW_DATA, PROBE_ROWS), label)
+    if plan.changes:
+        log.info(
+            "features.add_features adds %s and drops %s",
+            ", ".join(plan.added) or "nothing", ", ".join(plan.dropped) or "nothing",
+        )  # fmt: skip
+    derived = derived_columns(train_rows, label, plan) if plan.added else {}
+    training = TrainingColumns(ParquetColumns(RAW_DATA, train_rows), derived, plan)
+    encoding = learn_encoding(training, max_categories, time_features, label)
+    del derived, training
     if not encoding["features"]:
         raise UserError(
             f"{RAW_DATA} has no usable feature column. Check get_data.source "
@@ -166,20 +276,21 @@ def main() -> None:
         )
     role = np.full(raw.num_rows, -1, dtype=np.int8)  # per raw row: 0 train, 1 test, -1 left out
     role[train_rows], role[test_rows] = 0, 1
+    with atomic(TEST_ROWS) as partial, partial.open("wb") as out:
+        np.save(out, test_rows.astype(np.int64))
     del train_rows, test_rows
     progress = Progress("prepare", raw.num_rows)
     with table_writer(TRAIN_DATA) as write_train, table_writer(TEST_DATA) as write_test:
         start = 0
-        for rows in row_groups(RAW_DATA):
+        for group in row_groups(RAW_DATA):
+            rows = with_features(group, label) if plan.changes else group
             roles = role[start : start + rows.num_rows]
             write_train(apply_encoding(rows.take(np.flatnonzero(roles == 0)), encoding))
             write_test(apply_encoding(rows.take(np.flatnonzero(roles == 1)), encoding))
             start += rows.num_rows
             progress.update(rows.num_rows)
     progress.finish()
-    text = json.dumps(encoding, indent=2, ensure_ascii=False) + "\n"
-    with atomic(ENCODING) as partial:
-        partial.write_text(text, encoding="utf-8")
+    write_text_atomic(ENCODING, json.dumps(encoding, indent=2, ensure_ascii=False) + "\n")
     log.info(
         "wrote %d training and %d test rows, %d features",
         np.count_nonzero(role == 0), np.count_nonzero(role == 1), len(encoding["features"]),

@@ -1,10 +1,10 @@
-"""Stage train: fit the model named by train.model on the training set and save it.
+"""Stage train: fit the model named by train.model (models.py) on the training set and save it.
 
-XGBoost goes through the training set in batches (boosting.py: a data iterator feeding
+XGBoost goes through the training set in batches (core/boosting.py: a data iterator feeding
 XGBoost's quantized matrix, kept in memory or on disk by train.matrix), so the features are
 never held whole as floats; with train.engine dask it trains on a Dask cluster instead
-(dask_training.py). Random forest and logistic regression fit in memory, and are refused
-before loading when the data would not fit.
+(core/dask_training.py). Other models fit in memory, and are refused before loading when
+the data would not fit.
 
 XGBoost with early_stopping_rounds set (the default) holds out a stratified validation
 part of the training rows, train.validation_size of them but at most 20,000, drawn with
@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 
 from . import models
-from . import params as p
-from .cli import UserError, run
-from .dataset import (
+from .core import params as p
+from .core.cli import UserError, run
+from .core.dataset import (
     dump_atomic,
     feature_batches,
     feature_names,
@@ -38,8 +38,9 @@ from .dataset import (
     read_rows,
     row_count,
 )
-from .paths import MODEL, TRAIN_DATA, TRAIN_LIVE_DIR
-from .tracking import start_live
+from .core.extras import require
+from .core.paths import MODEL, TRAIN_DATA, TRAIN_LIVE_DIR
+from .core.tracking import start_live
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +68,9 @@ def fit(
     settings have early_stopping_rounds); the other models ignore it.
     """
     model = build(name, settings, seed)
-    if name != "xgboost":
+    if not models.MODELS[name].batches:
         return fit_in_memory(model, name, features, labels)
-    from .boosting import fit_xgboost
+    from .core.boosting import fit_xgboost
 
     with user_errors(name):
         fit_xgboost(
@@ -83,7 +84,7 @@ def fit(
 def build(name: str, settings: dict[str, Any], seed: int) -> Any:
     """The unfitted model; a setting it does not take is a UserError."""
     try:
-        return models.build(name, settings, seed)
+        return models.MODELS[name].build(settings, seed)
     except TypeError as error:
         raise UserError(
             f"train.{name} has a setting the model does not take ({error}). Remove or rename it"
@@ -135,33 +136,34 @@ def main() -> None:
     name = p.choice(params, "train.model", list(models.MODELS))
     settings = p.section(params, f"train.{name}")
     engine = p.choice(params, "train.engine", ENGINES)
-    matrix = p.choice(params, "train.matrix", MATRICES) if name == "xgboost" else "memory"
-    if engine == "dask" and name != "xgboost":
+    batches = models.MODELS[name].batches
+    if engine == "dask" and not batches:
         raise UserError(
             f"train.engine dask trains XGBoost only, not {name}. "
             "Set train.model: xgboost, or train.engine: local"
         )
-    # Only XGBoost holds rows out: the other models do not need the key.
-    validation_size = (
-        p.fraction(params, "train.validation_size") if name == "xgboost" else VALIDATION_SIZE
-    )
+    if engine == "dask":
+        require("distributed", "dask", "train.engine dask")
+    # Only the batch engines hold rows out and build a matrix: other models need neither key.
+    validation_size = p.fraction(params, "train.validation_size") if batches else VALIDATION_SIZE
+    matrix = p.choice(params, "train.matrix", MATRICES) if batches else "memory"
     rows, columns = row_count(TRAIN_DATA), len(feature_names(TRAIN_DATA))
-    if name != "xgboost":
+    if not batches:
         check_fits(name, rows, columns, available_memory())
 
     model = build(name, settings, seed)
     with start_live(TRAIN_LIVE_DIR) as live, user_errors(name):
-        if name != "xgboost":
+        if not batches:
             fit_in_memory(model, name, *read_features(TRAIN_DATA)[:2])
         elif engine == "dask":
-            from .dask_training import fit_on_cluster
+            from .core.dask_training import fit_on_cluster
 
             fit_on_cluster(
                 model, TRAIN_DATA, p.text(params, "train.dask.scheduler"),
                 seed=seed, validation_size=validation_size, live=live,
             )  # fmt: skip
         else:
-            from .boosting import fit_xgboost, matrix_place
+            from .core.boosting import fit_xgboost, matrix_place
 
             place = matrix_place(matrix, rows, columns, available_memory())
             log.info("train engine: local, %d rows x %d features in batches", rows, columns)

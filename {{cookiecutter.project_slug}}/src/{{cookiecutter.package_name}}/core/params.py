@@ -1,4 +1,10 @@
-"""Read params.yaml and check each value a stage uses, so that a wrong one is named in one line."""
+"""Read params.yaml as DVC does and check each value a stage uses, naming a wrong one in one line.
+
+DVC reads and writes params.yaml as YAML 1.2 (`dvc exp run -S` rewrites it so), where an
+unquoted yes, no, on or off is text. PyYAML reads YAML 1.1, where they are booleans: the
+same file would mean one thing to DVC and another to the stages. ruamel.yaml, which DVC
+itself uses, reads it here too.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +12,28 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .cli import UserError
 from .paths import PARAMS
 
 
+def parse(text: str) -> Any:
+    """YAML text as Python values, the way DVC reads it (YAML 1.2)."""
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe", pure=True).load(text)
+
+
 def load(path: Path = PARAMS) -> dict:
     """Return the parameters as a dict; a missing or malformed file is a ``UserError``."""
+    from ruamel.yaml import YAMLError
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = parse(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UserError(
             f"{path} not found. Run the stage from the project root, where dvc.yaml is"
         ) from None
-    except yaml.YAMLError as error:
+    except YAMLError as error:
         where = getattr(error, "problem_mark", None)
         line = f" at line {where.line + 1}" if where else ""
         raise UserError(f"{path} is not valid YAML{line}. Fix its syntax") from None
@@ -47,7 +60,7 @@ def get(params: dict, key: str, expect: str, valid: Callable[[Any], bool]) -> An
 
 
 def is_int(value: Any) -> bool:
-    """True for a whole number (and not a bool, which YAML's yes/no would give)."""
+    """True for a whole number (and not a bool, which YAML's true/false would give)."""
     return isinstance(value, int) and not isinstance(value, bool)
 
 

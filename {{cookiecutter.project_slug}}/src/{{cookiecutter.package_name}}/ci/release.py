@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 import subprocess
 
-from . import params as p
-from .cli import UserError
+from ..core import params as p
+from ..core.cli import UserError
 from .compare import compare
 
 log = logging.getLogger(__name__)

@@ -13,6 +13,7 @@ PREPARED_DIR = Path("data/prepared")
 TRAIN_DATA = PREPARED_DIR / "train.parquet"
 TEST_DATA = PREPARED_DIR / "test.parquet"
 ENCODING = PREPARED_DIR / "encoding.json"  # how prepare made the features, to encode new rows alike
+TEST_ROWS = PREPARED_DIR / "test_rows.npy"  # which rows of RAW_DATA are the test set
 
 MODEL = Path("models/model.joblib")
 

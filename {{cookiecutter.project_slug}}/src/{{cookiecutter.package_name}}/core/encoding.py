@@ -17,10 +17,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .cli import UserError
-from .dataset import TARGET
 
 if TYPE_CHECKING:
-    from .dataset import ParquetColumns
+    from typing import Protocol
+
+    class Columns(Protocol):
+        """A table whose columns are read when asked for (a pa.Table, or a lazier stand-in)."""
+
+        column_names: list[str]
+
+        def column(self, name: str) -> pa.ChunkedArray: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +71,11 @@ def time_part(times: pa.ChunkedArray, part: str) -> pa.ChunkedArray:
 
 
 def learn_encoding(
-    train: pa.Table | ParquetColumns, max_categories: int, time_features: list[str]
+    train: Columns, max_categories: int, time_features: list[str], label: str | None = None
 ) -> dict:
-    """Learn from the training rows how each raw column becomes float32 features.
+    """Learn from the training rows' columns how each but ``label`` becomes float32 features.
 
-    Returns ``{"features": [...]}``: per feature, in order, a JSON-ready dict with its
+    Returns ``{"features": [...], "label": label}``: per feature, in order, a JSON-ready dict with its
     ``name``, raw ``column`` and ``kind``: ``number`` (``fill``: the median, for missing
     values), ``category`` (the text ``value`` it flags; the ``max_categories`` most frequent)
     or ``time`` (a ``part`` of ``time_features``, one of ``TIME_PARTS``, and its ``fill``).
@@ -76,7 +83,7 @@ def learn_encoding(
     """
     features: list[dict] = []
     for name in train.column_names:
-        if name == TARGET:
+        if name == label:
             continue
         column = train.column(name)
         kind = column.type
@@ -105,7 +112,7 @@ def learn_encoding(
                  "value": item["values"]}
                 for item in counts[:max_categories]
             ]  # fmt: skip
-    return {"features": features}
+    return {"features": features, "label": label}
 
 
 def apply_encoding(table: pa.Table, encoding: dict) -> pa.Table:
@@ -113,7 +120,7 @@ def apply_encoding(table: pa.Table, encoding: dict) -> pa.Table:
 
     A column of the encoding that ``table`` lacks counts as missing in every row: a number
     takes its fill value and a category 0.0, but a date/time column is a UserError. The
-    label column is kept if ``table`` has it.
+    label column (``encoding["label"]``) is kept, last, if ``table`` has it.
     """
     present = set(table.column_names)
     cache: dict[str, pa.ChunkedArray] = {}  # a column cast or parsed once, not once per feature
@@ -135,9 +142,10 @@ def apply_encoding(table: pa.Table, encoding: dict) -> pa.Table:
             array = is_value(cache[name], feature["value"])
         names.append(feature["name"])
         arrays.append(array)
-    if TARGET in present:
-        names.append(TARGET)
-        arrays.append(table.column(TARGET))
+    label = encoding.get("label")
+    if label in present:
+        names.append(label)
+        arrays.append(table.column(label))
     return pa.Table.from_arrays(arrays, names=names)
 
 

@@ -9,6 +9,7 @@ time and cost section comes from costs.py.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -16,13 +17,16 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..core import params as p
+from ..core.dataset import label_of
+from ..core.paths import EVALUATE_LIVE_DIR, RAW_DATA, SOURCE_STATE
 from . import costs
-from . import params as p
 from .compare import Comparison, base_copy
-from .paths import EVALUATE_LIVE_DIR, RAW_DATA, SOURCE_STATE
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+log = logging.getLogger(__name__)
 
 IMAGES = EVALUATE_LIVE_DIR / "plots" / "images"
 HEADLINE = {
@@ -119,11 +123,11 @@ def drift_section(base: str | None, params: dict, folder: Path) -> list[str]:
         old = Path(scratch) / RAW_DATA.name
         if not base_copy(RAW_DATA, base, old):
             return [*lines, f"_`{base}` has no data in the DVC remote or cache to compare with._"]
+        today = without_times(featured(sample_file(RAW_DATA)), time_column)
         shifts = feature_shifts(
-            without_times(sample_file(old), time_column),
-            without_times(sample_file(RAW_DATA), time_column),
-            float(threshold),
-        )
+            without_times(featured(sample_file(old)), time_column),
+            today, float(threshold), label_of(today.column_names),
+        )  # fmt: skip
     lines += [drift_table(shifts), ""]
     if shifts:
         drift_figure(shifts, float(threshold)).savefig(folder / DRIFT_FIGURE, dpi=100)
@@ -131,9 +135,25 @@ def drift_section(base: str | None, params: dict, folder: Path) -> list[str]:
     return lines
 
 
+def featured(table: pa.Table) -> pa.Table:
+    """Raw rows with the columns of this branch's features.py, so derived features are measured too.
+
+    Rows it cannot take (the base's data may lack a column it needs) are measured as they are.
+    """
+    from ..prepare import with_features
+
+    try:
+        return with_features(table, label_of(table.column_names))
+    except Exception as error:  # the user's code on other data: any failure only narrows drift
+        log.warning(
+            "drift: features.add_features failed on these rows (%s); raw columns only", error
+        )
+        return table
+
+
 def without_times(table: pa.Table, time_column: str) -> pa.Table:
     """``table`` without its date and time columns: time moves on by design, it does not drift."""
-    from .encoding import as_time
+    from ..core.encoding import as_time
 
     times = [
         name

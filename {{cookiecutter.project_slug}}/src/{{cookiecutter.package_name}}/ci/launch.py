@@ -20,7 +20,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
-from .cli import UserError
+from ..core.cli import UserError
 
 log = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .cli import UserError
+from .extras import require
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,6 +48,7 @@ def safe_url(url: str) -> str:
 
 def parse(url: str, from_environment: bool) -> URL:
     """Check the URL and pick the driver; a password written in params.yaml is refused."""
+    require("sqlalchemy", "database", "a database in get_data.source")
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
@@ -56,7 +58,7 @@ def parse(url: str, from_environment: bool) -> URL:
     except (ArgumentError, ValueError):
         raise UserError(
             f"get_data.source {safe_url(url)!r} is not a valid database URL. Write it as "
-            "dialect://user@host:port/database, e.g. postgresql://fraud@db.example.com:5432/orders"
+            "dialect://user@host:port/database, e.g. postgresql://analyst@db.example.com:5432/sales"
         ) from None
     if parsed.password is not None and not from_environment:
         raise UserError(
@@ -98,9 +100,11 @@ def connect(url: str, from_environment: bool) -> Iterator[Connection]:
             "Use sqlite:// or postgresql://, or install that database's SQLAlchemy dialect"
         ) from None
     except ModuleNotFoundError as error:
+        extra = "postgres" if backend == "postgresql" else None
+        how = f"`uv sync --extra {extra}`" if extra else f"e.g. `uv add {error.name}`"
         raise UserError(
             f"the driver for {backend} is not installed (no module {error.name!r}). "
-            f"Install it in this environment, e.g. `uv add {error.name}`"
+            f"Install it in this environment: {how}"
         ) from None
     try:
         try:

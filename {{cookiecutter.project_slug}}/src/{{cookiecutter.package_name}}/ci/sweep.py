@@ -21,19 +21,16 @@ import itertools
 import json
 import logging
 import shlex
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from . import params as p
+from ..core import params as p
+from ..core.cli import UserError
 from . import storage
-from .ci import can_post, dvc, ensure_git_identity, git
-from .cli import UserError
 from .compare import METRIC_NAMES
 from .report import FIGURES, IMAGES
+from .shell import can_post, dvc, ensure_git_identity, git, post_comment
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +58,7 @@ def parse_overrides(items: list[str]) -> Grid:
         key, sign, values = item.partition("=")
         if not sign or not key.strip() or not values.strip():
             raise UserError(f"-S {item!r} must be key=value1,value2, e.g. {EXAMPLE}")
-        grid[key.strip()] = [yaml.safe_load(value) for value in values.split(",")]
+        grid[key.strip()] = [p.parse(value) for value in values.split(",")]
     return grid
 
 
@@ -125,11 +122,7 @@ def matrix(count: int, runners: int) -> dict[str, list[int]]:
 
 def render(value: Any) -> str:
     """``value`` as DVC's -S reads it back: text as is unless it would read as something else."""
-    if (
-        isinstance(value, str)
-        and yaml.safe_load(value) == value
-        and not set(value) & set(",'\"[]{}= ")
-    ):
+    if isinstance(value, str) and p.parse(value) == value and not set(value) & set(",'\"[]{}= "):
         return value
     return json.dumps(value)
 
@@ -303,7 +296,7 @@ def finish(sweep_id: str, grid: Grid, output: Path, timeout: float, retries: int
     if why_not:
         log.info("leaderboard not posted: %s", why_not)
         return
-    subprocess.run(["cml", "comment", "create", "--publish", str(output)], check=True)
+    post_comment(output)
     log.info("leaderboard posted")
 
 

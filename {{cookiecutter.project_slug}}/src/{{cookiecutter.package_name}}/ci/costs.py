@@ -17,10 +17,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
-from .paths import TRAINING_TIMES
-
-# Each stage run by `cli.run` appends its wall time to the file this variable names.
-STAGE_TIMES_VARIABLE = "STAGE_TIMES"
+from ..core.paths import TRAINING_TIMES
 
 # CML's generic instance types (with a GPU: type+gpu), as its Terraform provider launches them.
 GENERIC_TYPES = {
@@ -36,14 +33,6 @@ GENERIC_TYPES = {
         "xl+v100": "Standard_NC24s_v3",
     },
 }  # fmt: skip
-
-
-def record_stage(stage: str, seconds: float) -> None:
-    """Append a stage's wall time to the file named by $STAGE_TIMES, if it is set."""
-    target = os.environ.get(STAGE_TIMES_VARIABLE)
-    if target:
-        with open(target, "a", encoding="utf-8") as out:
-            out.write(json.dumps({"step": stage, "seconds": round(seconds, 2)}) + "\n")
 
 
 class Stopwatch:

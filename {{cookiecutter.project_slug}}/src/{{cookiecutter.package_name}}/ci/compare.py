@@ -3,9 +3,10 @@
 When the data changes from one day to the next, so does the test set, and a metric that
 `main` measured last week says nothing about today's model. So the base branch's model
 (the champion) is fetched from the DVC remote or cache as its dvc.lock records it, never
-retrained, and scored on today's test set, through its own feature encoding, next to
-this run's model (the challenger). The quality gate decides on that comparison and on
-the floor in params.yaml.
+retrained, and scored on today's raw test rows by the base branch's own code (its
+features.py and encoding, run as `python -m <package>.predict` from a copy of its src/),
+next to this run's model (the challenger). The quality gate decides on that comparison and
+on the floor in params.yaml.
 """
 
 from __future__ import annotations
@@ -13,21 +14,21 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from . import params as p
-from .cli import UserError
-from .dataset import rows_by_group, table_features
-from .paths import ENCODING, MODEL, RAW_DATA, TEST_DATA
-
-if TYPE_CHECKING:
-    from collections.abc import Iterable
-
-    import pyarrow as pa
+from ..core import params as p
+from ..core.cli import UserError
+from ..core.dataset import read_labels, row_groups, rows_by_group, write_batches
+from ..core.paths import ENCODING, MODEL, RAW_DATA, TEST_DATA, TEST_ROWS
 
 log = logging.getLogger(__name__)
 
@@ -118,15 +119,42 @@ def base_copy(path: Path, revision: str, destination: Path) -> bool:
     return True
 
 
-def champion_metrics(
-    base: str, test_rows: Iterable[pa.Table], threshold: float, notes: list[str]
-) -> dict[str, float] | None:
-    """Score the base's model on today's raw test rows (tables) through the base's own encoding."""
-    import joblib
+def base_code(base: str, folder: Path) -> Path | None:
+    """The base's src/ copied into ``folder`` (git archive); None if it has no predict.py."""
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", base, "src"], capture_output=True, check=False
+    )
+    if archive.returncode != 0:
+        return None
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(folder, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+    package = __package__.split(".")[0]
+    return folder / "src" if (folder / "src" / package / "predict.py").is_file() else None
 
-    from .encoding import apply_encoding
-    from .evaluate import score
-    from .models import fraud_probability
+
+def base_probabilities(base: str, model: Path, encoding: Path, rows: Path, output: Path) -> bool:
+    """Score ``rows`` with the base's model by the base's own code; False if it has no predict.py."""
+    code = base_code(base, output.parent / "base")
+    if code is None:
+        return False
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(code), *filter(None, [os.environ.get("PYTHONPATH")])]
+    )}  # fmt: skip
+    command = [
+        sys.executable, "-m", f"{__package__.split('.')[0]}.predict", "--model", str(model),
+        "--encoding", str(encoding), "--rows", str(rows), "--output", str(output),
+    ]  # fmt: skip
+    if subprocess.run(command, env=environment, check=False).returncode != 0:
+        raise UserError(
+            f"scoring `{base}`'s model with `{base}`'s code failed (see its message above). "
+            "Check that the base branch's pipeline runs"
+        )
+    return True
+
+
+def champion_metrics(base: str, threshold: float, notes: list[str]) -> dict[str, float] | None:
+    """Score the base's model on today's raw test rows with the base's own code."""
+    from ..evaluate import score
 
     model_bytes, encoding_bytes = base_file(MODEL, base), base_file(ENCODING, base)
     if model_bytes is None:
@@ -135,14 +163,30 @@ def champion_metrics(
     if encoding_bytes is None:
         notes.append(f"`{base}` has no feature encoding ({ENCODING}) to score its model with")
         return None
-    encoding = json.loads(encoding_bytes)
-    model = joblib.load(io.BytesIO(model_bytes))
-    labels, probabilities = [], []
-    for rows in test_rows:
-        features, truth = table_features(apply_encoding(rows, encoding))
-        labels.append(truth)
-        probabilities.append(fraud_probability(model, features))
-    return score(np.concatenate(labels), np.concatenate(probabilities), threshold)
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        model, encoding, rows = (
+            folder / "model.joblib",
+            folder / "encoding.json",
+            folder / "rows.parquet",
+        )
+        model.write_bytes(model_bytes)
+        encoding.write_bytes(encoding_bytes)
+        # The rows evaluate scored, as prepare recorded them, a row group at a time.
+        write_batches(rows_by_group(RAW_DATA, np.load(TEST_ROWS)), rows)
+        output = folder / "probabilities.npy"
+        if base_probabilities(base, model, encoding, rows, output):
+            probabilities = np.load(output)
+        else:  # a base from before predict.py: this branch's code is the nearest there is
+            import joblib
+
+            from ..predict import probabilities as score_rows
+
+            log.warning("`%s` has no predict.py: its model is scored with this branch's code", base)
+            probabilities = score_rows(
+                joblib.load(model), json.loads(encoding_bytes), row_groups(rows)
+            )
+        return score(read_labels(rows), probabilities, threshold)
 
 
 def compare(base: str | None, params: dict) -> Comparison:
@@ -152,13 +196,11 @@ def compare(base: str | None, params: dict) -> Comparison:
     """
     import joblib
 
-    from .dataset import ParquetColumns
-    from .evaluate import predict, score
-    from .prepare import split_indices
+    from ..evaluate import predict, score
 
     metric, floor, max_drop = gate_settings(params)
     threshold = p.fraction(params, "evaluate.threshold")
-    if not MODEL.exists() or not TEST_DATA.exists():
+    if not all(path.exists() for path in (MODEL, TEST_DATA, TEST_ROWS)):
         raise UserError(f"{MODEL} or {TEST_DATA} is missing. Run the pipeline first (dvc repro)")
     labels, probabilities = predict(joblib.load(MODEL), TEST_DATA)
     challenger = score(labels, probabilities, threshold)
@@ -167,8 +209,7 @@ def compare(base: str | None, params: dict) -> Comparison:
     if base is None:
         notes.append("there is no base branch to compare with")
     else:
-        _, test_rows = split_indices(ParquetColumns(RAW_DATA), params)  # the rows evaluate scored
-        champion = champion_metrics(base, rows_by_group(RAW_DATA, test_rows), threshold, notes)
+        champion = champion_metrics(base, threshold, notes)
     comparison = Comparison(
         base, metric, challenger, champion, len(labels), floor, max_drop, notes=notes
     )

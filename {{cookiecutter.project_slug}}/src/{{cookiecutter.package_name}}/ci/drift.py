@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .dataset import TARGET, rows_by_group
+from ..core.dataset import rows_by_group
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -42,15 +42,17 @@ class Shift:
     flagged: bool
 
 
-def feature_shifts(base: pa.Table, today: pa.Table, threshold: float, seed: int = 0) -> list[Shift]:
+def feature_shifts(
+    base: pa.Table, today: pa.Table, threshold: float, label: str | None = None, seed: int = 0
+) -> list[Shift]:
     """Measure the shift of each feature shared by ``base`` and ``today``, largest first.
 
-    Columns are taken in today's order; the label and columns found on one side only
+    Columns are taken in today's order; the ``label`` and columns found on one side only
     are skipped. A shift is flagged when its statistic is above ``threshold``.
     """
     base_names = set(base.column_names)
     names = [name for name in dict.fromkeys(today.column_names) if name in base_names]
-    names = [name for name in names if name != TARGET]
+    names = [name for name in names if name != label]
     base, today = sample(base, names, seed), sample(today, names, seed)
     shifts = []
     for name in names:

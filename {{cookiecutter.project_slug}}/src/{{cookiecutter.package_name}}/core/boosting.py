@@ -153,7 +153,7 @@ def validation_rows(labels: np.ndarray, size: float, seed: int) -> np.ndarray:
     """Sorted indices of a share ``size`` of the rows (at most LOGGED_ROWS), stratified by label.
 
     Each class gives the same share of its rows, and at least one: a validation part
-    without fraud could not tell whether a round helps.
+    without positive rows could not tell whether a round helps.
     """
     count = min(round(len(labels) * size), LOGGED_ROWS)
     rng = np.random.default_rng(seed)

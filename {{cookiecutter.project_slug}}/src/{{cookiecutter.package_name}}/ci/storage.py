@@ -1,14 +1,14 @@
 """Push and pull data, models and the run-cache with a time limit and retries.
 
-`python -m {{ cookiecutter.package_name }}.storage push` runs `dvc push --run-cache` and pushes the
-outputs of every recorded run too; `pull` runs `dvc pull --run-cache`. DVC itself can wait forever on a remote that stopped answering
-mid-transfer; here each attempt is stopped after --timeout seconds and tried again, and
-the last failure ends in one line. CI uses this; at a terminal plain `dvc push` is fine.
+`python -m {{ cookiecutter.package_name }}.ci storage push` runs `dvc push --run-cache` and pushes the
+outputs of every recorded run too; `pull` runs `dvc pull --run-cache`. DVC itself can wait
+forever on a remote that stopped answering mid-transfer; here each attempt is stopped after
+--timeout seconds and tried again, and the last failure ends in one line. CI uses this; at
+a terminal plain `dvc push` is fine.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import subprocess
@@ -18,7 +18,7 @@ import time
 from collections import deque
 from pathlib import Path
 
-from .cli import UserError, run
+from ..core.cli import UserError
 
 # Words in DVC's output that mean retrying cannot help: the remote refused who we are...
 REFUSED = ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "Forbidden")
@@ -134,21 +134,3 @@ def transfer(direction: str, timeout: float, retries: int, extra: list[str]) -> 
         f"dvc {direction} {why} ({attempts}). Check the remote (`dvc remote list`) "
         "and the network, then run it again: what was transferred is kept"
     )
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Parse the command line and transfer."""
-    parser = argparse.ArgumentParser(prog=f"python -m {__package__}.storage")
-    parser.add_argument("direction", choices=["push", "pull"])
-    parser.add_argument(
-        "--timeout", type=float, default=1800, help="seconds per attempt (default 1800)"
-    )
-    parser.add_argument(
-        "--retries", type=int, default=2, help="attempts after the first (default 2)"
-    )
-    args, extra = parser.parse_known_args(argv)
-    transfer(args.direction, args.timeout, args.retries, extra)
-
-
-if __name__ == "__main__":
-    run(main)

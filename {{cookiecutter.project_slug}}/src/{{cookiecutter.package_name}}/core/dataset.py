@@ -1,14 +1,14 @@
-"""The data shared by all stages: the label column, and Parquet files read and written in batches.
+"""The data files of the pipeline: Parquet read and written in batches, the label as the last column.
 
-Stages go through a file BATCH_ROWS rows at a time (its Parquet row groups), so their
-memory stays bounded however many rows the data has. An output is written to a
-temporary file first and renamed into place, so a stage that is killed half-way never
-leaves a file that looks complete.
+Every file the pipeline writes (data/raw.parquet, the prepared sets) keeps the label under
+the source's own column name, as 1 for the positive class and 0 otherwise, and as its last
+column: the other columns are the features. Stages go through a file BATCH_ROWS rows at a
+time (its Parquet row groups), so their memory stays bounded however many rows the data
+has; outputs are written atomically (files.py).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,23 +16,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .files import atomic
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
-TARGET = "is_fraud"  # 1 for fraud, 0 otherwise, in every file the pipeline writes
 BATCH_ROWS = 1_000_000  # rows read or written at a time: 80 MB of float32 at 20 features
 
 
-@contextmanager
-def atomic(path: Path) -> Iterator[Path]:
-    """Give a temporary path to write; on success rename it to ``path``, on failure remove it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    try:
-        yield partial
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
+def label_of(names: list[str]) -> str:
+    """The label's column among a file's column ``names``: the last one."""
+    return names[-1]
 
 
 def write_table(table: pa.Table, path: Path) -> None:
@@ -110,12 +104,12 @@ def read_features(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
     import pyarrow.parquet as pq
 
     source = pq.ParquetFile(path)
-    names = [name for name in source.schema_arrow.names if name != TARGET]
+    *names, label = source.schema_arrow.names
     rows = source.metadata.num_rows
     features = np.empty((rows, len(names)), dtype=np.float32, order="F")
     for i, name in enumerate(names):
         features[:, i] = source.read(columns=[name]).column(0).to_numpy()
-    labels = source.read(columns=[TARGET]).column(0).to_numpy().astype(np.int8, copy=False)
+    labels = source.read(columns=[label]).column(0).to_numpy().astype(np.int8, copy=False)
     return features, labels, names
 
 
@@ -123,7 +117,7 @@ def feature_names(path: Path) -> list[str]:
     """The feature columns of a prepared Parquet file, in order."""
     import pyarrow.parquet as pq
 
-    return [name for name in pq.read_schema(path).names if name != TARGET]
+    return pq.read_schema(path).names[:-1]
 
 
 def row_count(path: Path) -> int:
@@ -134,10 +128,11 @@ def row_count(path: Path) -> int:
 
 
 def read_labels(path: Path) -> np.ndarray:
-    """The label column of a prepared Parquet file, as int8 (one byte a row)."""
+    """The label column of a Parquet file of the pipeline, as int8 (one byte a row)."""
     import pyarrow.parquet as pq
 
-    return pq.read_table(path, columns=[TARGET]).column(0).to_numpy().astype(np.int8, copy=False)
+    label = label_of(pq.read_schema(path).names)
+    return pq.read_table(path, columns=[label]).column(0).to_numpy().astype(np.int8, copy=False)
 
 
 def row_groups(path: Path, columns: list[str] | None = None) -> Iterator[pa.Table]:
@@ -151,6 +146,18 @@ def row_groups(path: Path, columns: list[str] | None = None) -> Iterator[pa.Tabl
     source = pq.ParquetFile(path)
     for group in range(source.num_row_groups):
         yield source.read_row_group(group, columns=columns)
+
+
+def first_rows(path: Path, count: int) -> pa.Table:
+    """The first ``count`` rows of a Parquet file (fewer if it has fewer), read alone."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    source = pq.ParquetFile(path)
+    batch = next(source.iter_batches(batch_size=count), None)
+    if batch is None:
+        return source.schema_arrow.empty_table()
+    return pa.Table.from_batches([batch])
 
 
 def within(rows: np.ndarray, start: int, end: int) -> np.ndarray:
@@ -179,11 +186,11 @@ def table_features(table: pa.Table) -> tuple[np.ndarray, np.ndarray]:
 
     The features are filled into one preallocated array, a column at a time.
     """
-    names = [name for name in table.column_names if name != TARGET]
-    features = np.empty((table.num_rows, len(names)), dtype=np.float32, order="F")
-    for i, name in enumerate(names):
-        features[:, i] = table.column(name).to_numpy()
-    return features, table.column(TARGET).to_numpy().astype(np.int8, copy=False)
+    count = table.num_columns - 1
+    features = np.empty((table.num_rows, count), dtype=np.float32, order="F")
+    for i in range(count):
+        features[:, i] = table.column(i).to_numpy()
+    return features, table.column(count).to_numpy().astype(np.int8, copy=False)
 
 
 def feature_batches(
@@ -193,7 +200,7 @@ def feature_batches(
 
     With ``batch_rows``, row groups are cut into batches of at most that many rows.
     """
-    for group in row_groups(path, [*feature_names(path), TARGET]):
+    for group in row_groups(path):
         step = batch_rows or group.num_rows or 1
         for start in range(0, group.num_rows, step):
             yield table_features(group.slice(start, step))
@@ -203,8 +210,7 @@ def read_rows(path: Path, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The features and labels of the given sorted row numbers, read a row group at a time."""
     import pyarrow as pa
 
-    columns = [*feature_names(path), TARGET]
-    return table_features(pa.concat_tables(rows_by_group(path, rows, columns)))
+    return table_features(pa.concat_tables(rows_by_group(path, rows)))
 
 
 class ParquetColumns:

@@ -1,0 +1,154 @@
+"""A new user's own data, end to end: a car-loan CSV whose label is yes/no, set without quotes.
+
+The project is baked as "Car Loans"; its data is a CSV in data/ tracked with `dvc add`, with
+a timestamp, text, boolean and number columns and the label `repaid` (yes/no). params.yaml
+is edited as a person would, `positive_label: yes` unquoted. It trains, runs an experiment
+through `dvc exp run -S` (which rewrites params.yaml as YAML 1.2), applies and commits it,
+takes a new day of rows and retrains. Then a branch derives a feature in features.py alone
+and drops a raw column: the derived column reaches training and evaluation, and the gate
+still scores main's model with main's feature code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from conftest import bake, run, stages_run
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("your-data")]
+
+DAY = 1500  # loan applications a day
+
+
+def loans(rows: int, start: int = 0) -> pd.DataFrame:
+    """Car-loan applications, one an hour from 2026-01-01 plus ``start`` hours; repaid yes/no."""
+    rng = np.random.default_rng(start)
+    income = rng.uniform(20_000, 120_000, rows).round(-2)
+    amount = rng.uniform(5_000, 60_000, rows).round(-2)
+    first_car = rng.random(rows) < 0.3
+    score = 3 - 8 * amount / income - 0.8 * first_car + rng.normal(0, 0.7, rows)
+    return pd.DataFrame(
+        {
+            "applied": pd.Timestamp("2026-01-01") + pd.to_timedelta(np.arange(start, start + rows), unit="h"),
+            "amount": amount,
+            "income": income,
+            "purpose": rng.choice(["new car", "used car", "van"], rows),
+            "first_car": first_car,
+            "repaid": np.where(score > 0, "yes", "no"),
+        }
+    )
+
+
+def edit_params(project, **replacements: str) -> None:
+    """Change lines of params.yaml as a person would in an editor: ``key: old`` -> ``key: new``."""
+    path = project / "params.yaml"
+    text = path.read_text()
+    for key, value in replacements.items():
+        text, count = re.subn(rf"^(\s*{key}:) [^#\n]*?(\s*(#.*)?)$", rf"\1 {value}\2", text, count=1, flags=re.M)
+        assert count == 1, key
+    path.write_text(text)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """Car Loans, its own CSV tracked with DVC, trained once and committed on main."""
+    project = bake(tmp_path_factory.mktemp("loans"), project_name="Car Loans")
+    assert project.name == "car-loans"
+    (project / "data").mkdir()
+    loans(DAY).to_csv(project / "data/loans.csv", index=False)
+    edit_params(
+        project,
+        source="data/loans.csv",
+        label_column="repaid",
+        positive_label="yes",
+        class_names="[defaulted, repaid]",
+        split="time",
+        time_column="applied",
+        time_features="[weekday]",
+        n_estimators="30",
+    )
+    assert "positive_label: yes " in (project / "params.yaml").read_text()
+    run(project, "dvc", "add", "data/loans.csv")
+    run(project, "git", "add", "-A")
+    run(project, "git", "commit", "-qm", "Our car loans")
+    first = run(project, "dvc", "repro")
+    assert stages_run(first.stdout) == ["check_source", "get_data", "prepare", "train", "evaluate"]
+    run(project, "git", "add", "-A")
+    run(project, "git", "commit", "-qm", "Train on our loans")
+    return project
+
+
+def test_the_label_keeps_its_name_and_no_fraud_word_is_left(project):
+    """raw.parquet and the prepared sets keep `repaid` (1 for yes); only the synthetic example
+    speaks of fraud; the confusion matrix names the classes from params.yaml."""
+    raw = pq.read_table(project / "data/raw.parquet")
+    assert raw.column_names[-1] == "repaid"
+    assert set(raw.column("repaid").to_pylist()) == {0, 1}
+    for name in ("train", "test"):
+        assert pq.read_schema(project / f"data/prepared/{name}.parquet").names[-1] == "repaid"
+    found = subprocess.run(["grep", "-rliE", "fraud|legit", "src/"], cwd=project, capture_output=True, text=True)
+    assert found.stdout.split() == ["src/car_loans/synthetic.py"]
+    confusion = json.loads((project / "dvclive/evaluate/plots/custom/confusion_matrix.json").read_text())
+    assert {cell["actual"] for cell in confusion} == {"defaulted", "repaid"}
+
+
+def test_an_applied_experiment_then_new_rows_retrain(project):
+    """`dvc exp run -S` rewrites params.yaml (yes unquoted, as YAML 1.2); applied and committed,
+    the next day's rows retrain without the label turning into a boolean."""
+    run(project, "dvc", "exp", "run", "-S", "train.model=logistic_regression", "--name", "linear")
+    run(project, "dvc", "exp", "apply", "linear")
+    params = (project / "params.yaml").read_text()
+    assert re.search(r"^\s*positive_label: yes\b", params, re.M), params
+    assert re.search(r"^\s*model: logistic_regression\b", params, re.M)
+    run(project, "git", "add", "-A")
+    run(project, "git", "commit", "-qm", "Logistic regression")
+
+    pd.concat([loans(DAY), loans(DAY // 3, start=DAY)]).to_csv(project / "data/loans.csv", index=False)
+    run(project, "dvc", "add", "data/loans.csv")
+    result = run(project, "dvc", "repro")
+    assert stages_run(result.stdout) == ["check_source", "get_data", "prepare", "train", "evaluate"]
+    assert pq.ParquetFile(project / "data/raw.parquet").metadata.num_rows == DAY + DAY // 3
+    run(project, "git", "add", "-A")
+    run(project, "git", "commit", "-qm", "A new day of loans")
+
+
+FEATURES = '''"""Derived features."""
+
+
+def add_features(rows):
+    """The loan as a share of the yearly income, in place of the income."""
+    rows["loan_to_income"] = rows["amount"] / rows["income"]
+    return rows.drop(columns=["income"])
+'''
+
+
+def test_a_derived_feature_reaches_training_and_main_is_scored_with_its_own_code(project):
+    """features.py alone adds a column (and drops one): prepare, train and evaluate rerun and use
+    it; the gate scores main's model with main's features.py, exactly as main's evaluate did."""
+    run(project, "git", "checkout", "-qb", "loan-to-income")
+    (project / "src/car_loans/features.py").write_text(FEATURES)
+    result = run(project, "dvc", "repro")
+    assert stages_run(result.stdout) == ["check_source", "prepare", "train", "evaluate"]
+    names = pq.read_schema(project / "data/prepared/train.parquet").names
+    assert "loan_to_income" in names and "income" not in names
+    run(project, "git", "add", "-A")
+    run(project, "git", "commit", "-qm", "Loan to income")
+
+    gate = run(project, sys.executable, "-m", "car_loans.ci", "gate", "--base", "main", "--json", check=False)
+    decision = json.loads(gate.stdout)
+    shown = json.loads(run(project, "dvc", "metrics", "show", "--json", "-a").stdout)
+    evaluated = shown["main"]["data"]["dvclive/evaluate/metrics.json"]["data"]
+    assert decision["champion_metrics"] == pytest.approx(evaluated, abs=1e-12)
+    assert decision["challenger_metrics"] != decision["champion_metrics"]
+    report = run(project, sys.executable, "-m", "car_loans.ci", "report", "--base", "main")
+    assert "not posted" in report.stderr
+    text = (project / "report.md").read_text()
+    assert "`main`'s model (champion)" in text
+    assert "loan_to_income" in text  # drift measures the derived column too
