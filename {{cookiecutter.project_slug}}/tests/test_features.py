@@ -7,6 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from {{ cookiecutter.package_name }} import predict, prepare
+from {{ cookiecutter.package_name }}.core import derived
 from {{ cookiecutter.package_name }}.core.cli import UserError
 from {{ cookiecutter.package_name }}.evaluate import predict as evaluate_predict
 from {{ cookiecutter.package_name }}.train import fit
@@ -63,18 +64,18 @@ def test_changing_a_raw_column_is_refused(project):
         return rows
 
     with pytest.raises(UserError, match="changes the raw column 'amount'"):
-        prepare.plan_features(loans(10), "repaid", rewrite)
+        derived.plan(loans(10), "repaid", rewrite)
 
 
 def test_the_rows_must_come_back(project):
     """A feature function that drops rows is refused in one line."""
     with pytest.raises(UserError, match="must return a DataFrame of the 10 rows"):
-        prepare.with_features(loans(10), "repaid", lambda rows: rows.head(3))
+        derived.with_derived(loans(10), "repaid", lambda rows: rows.head(3))
 
 
 def test_a_dropped_column_is_no_feature(project):
     """A column the function drops is planned as dropped, nothing added."""
-    plan = prepare.plan_features(loans(10), "repaid", lambda rows: rows.drop(columns=["income"]))
+    plan = derived.plan(loans(10), "repaid", lambda rows: rows.drop(columns=["income"]))
     assert (plan.added, plan.dropped) == ([], ["income"])
 
 

@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import features
 from .core.cli import run
 from .core.dataset import label_of, row_groups, table_features
+from .core.derived import with_derived
 from .core.encoding import apply_encoding
 from .core.files import atomic
 from .models import positive_probability
-from .prepare import with_features
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -35,7 +36,8 @@ def probabilities(model: Any, encoding: dict, batches: Iterable[pa.Table]) -> np
     parts = [np.empty(0)]
     for rows in batches:
         label = label_of(rows.column_names)
-        encoded = apply_encoding(with_features(rows, label), {**encoding, "label": label})
+        raw = with_derived(rows, label, features.add_features)
+        encoded = apply_encoding(raw, {**encoding, "label": label})
         parts.append(positive_probability(model, table_features(encoded)[0]))
     return np.concatenate(parts)
 

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import features
+from .core import derived
 from .core import params as p
 from .core.cli import UserError, run
 from .core.dataset import ParquetColumns, first_rows, label_of, row_groups, table_writer
@@ -160,96 +159,6 @@ def time_features_param(params: dict) -> list[str]:
     return list(dict.fromkeys(parts))
 
 
-@dataclass(frozen=True)
-class FeaturePlan:
-    """What features.add_features does to the raw columns: the columns it adds and drops."""
-
-    added: list[str]
-    dropped: list[str]
-
-    @property
-    def changes(self) -> bool:
-        """False when it adds and drops nothing: the raw columns are the features."""
-        return bool(self.added or self.dropped)
-
-
-def with_features(rows: pa.Table, label: str | None, add: Callable | None = None) -> pa.Table:
-    """Raw rows with the columns ``add`` (features.add_features) makes; the label, if
-    ``label`` names one, stays last.
-
-    ``add`` never sees the label: a feature made from it would not exist for new rows.
-    """
-    import pandas as pd
-
-    add = add or features.add_features
-    frame = (rows.drop_columns([label]) if label else rows).to_pandas(split_blocks=True)
-    count = len(frame)
-    made = add(frame)
-    if not isinstance(made, pd.DataFrame) or len(made) != count:
-        raise UserError(
-            f"features.add_features must return a DataFrame of the {count} rows it was given, "
-            f"not {type(made).__name__}{f' of {len(made)} rows' if hasattr(made, '__len__') else ''}. "
-            "Return the rows with the new columns"
-        )
-    table = pa.Table.from_pandas(made, preserve_index=False)
-    return table.append_column(label, rows.column(label)) if label else table
-
-
-def plan_features(raw: pa.Table, label: str, add: Callable | None = None) -> FeaturePlan:
-    """Try ``add`` (features.add_features) on the first rows of ``raw``: the columns it adds and drops.
-
-    A raw column it changes is refused: the encoding learns each raw column from the file.
-    """
-    import pandas as pd
-
-    before = raw.drop_columns([label]).to_pandas()
-    add = add or features.add_features
-    made = with_features(raw, label, lambda rows: add(rows.copy()))
-    after = made.drop_columns([label]).to_pandas()
-    columns = list(before.columns)
-    added = [name for name in after.columns if name not in before.columns]
-    dropped = [name for name in columns if name not in after.columns]
-    for name in columns:
-        if name not in dropped and not after[name].equals(before[name]):
-            kind = pd.api.types.infer_dtype(after[name])
-            raise UserError(
-                f"features.add_features changes the raw column {name!r} (to {kind} values). "
-                f"Add the new values as a column of their own (e.g. {name}_new) and drop {name!r}"
-            )
-    return FeaturePlan(added, dropped)
-
-
-class TrainingColumns:
-    """The training rows' columns as the encoding learns them: the raw ones read from the file
-    one at a time, the derived ones already made. It answers ``column_names`` and ``column``."""
-
-    def __init__(
-        self, raw: ParquetColumns, derived: dict[str, pa.ChunkedArray], plan: FeaturePlan
-    ) -> None:
-        self.raw, self.derived = raw, derived
-        kept = [name for name in raw.column_names[:-1] if name not in plan.dropped]
-        self.column_names = kept + plan.added
-
-    def column(self, name: str) -> pa.ChunkedArray:
-        """One column of the training rows."""
-        return self.derived[name] if name in self.derived else self.raw.column(name)
-
-
-def derived_columns(
-    train_rows: np.ndarray, label: str, plan: FeaturePlan
-) -> dict[str, pa.ChunkedArray]:
-    """The added columns of features.add_features on the training rows, made a batch at a time."""
-    chunks: dict[str, list] = {name: [] for name in plan.added}
-    start = 0
-    for rows in row_groups(RAW_DATA):
-        inside = train_rows[(train_rows >= start) & (train_rows < start + rows.num_rows)] - start
-        made = with_features(rows.take(inside), label)
-        for name in plan.added:
-            chunks[name] += made.column(name).chunks
-        start += rows.num_rows
-    return {name: pa.chunked_array(parts) for name, parts in chunks.items()}
-
-
 def main() -> None:
     """Read the prepare parameters and data/raw.parquet; write the prepared sets and encoding."""
     params = p.load()
@@ -259,16 +168,16 @@ def main() -> None:
     raw = ParquetColumns(RAW_DATA)
     label = label_of(raw.column_names)
     train_rows, test_rows = split_indices(raw, params)
-    plan = plan_features(first_rows(RAW_DATA, PROBE_ROWS), label)
-    if plan.changes:
+    add = features.add_features
+    planned = derived.plan(first_rows(RAW_DATA, PROBE_ROWS), label, add)
+    if planned.changes:
         log.info(
             "features.add_features adds %s and drops %s",
-            ", ".join(plan.added) or "nothing", ", ".join(plan.dropped) or "nothing",
+            ", ".join(planned.added) or "nothing", ", ".join(planned.dropped) or "nothing",
         )  # fmt: skip
-    derived = derived_columns(train_rows, label, plan) if plan.added else {}
-    training = TrainingColumns(ParquetColumns(RAW_DATA, train_rows), derived, plan)
+    training = derived.TrainingColumns(RAW_DATA, train_rows, label, add, planned)
     encoding = learn_encoding(training, max_categories, time_features, label)
-    del derived, training
+    del training
     if not encoding["features"]:
         raise UserError(
             f"{RAW_DATA} has no usable feature column. Check get_data.source "
@@ -283,7 +192,7 @@ def main() -> None:
     with table_writer(TRAIN_DATA) as write_train, table_writer(TEST_DATA) as write_test:
         start = 0
         for group in row_groups(RAW_DATA):
-            rows = with_features(group, label) if plan.changes else group
+            rows = derived.with_derived(group, label, add) if planned.changes else group
             roles = role[start : start + rows.num_rows]
             write_train(apply_encoding(rows.take(np.flatnonzero(roles == 0)), encoding))
             write_test(apply_encoding(rows.take(np.flatnonzero(roles == 1)), encoding))

@@ -140,10 +140,11 @@ def featured(table: pa.Table) -> pa.Table:
 
     Rows it cannot take (the base's data may lack a column it needs) are measured as they are.
     """
-    from ..prepare import with_features
+    from .. import features
+    from ..core.derived import with_derived
 
     try:
-        return with_features(table, label_of(table.column_names))
+        return with_derived(table, label_of(table.column_names), features.add_features)
     except Exception as error:  # the user's code on other data: any failure only narrows drift
         log.warning(
             "drift: features.add_features failed on these rows (%s); raw columns only", error
