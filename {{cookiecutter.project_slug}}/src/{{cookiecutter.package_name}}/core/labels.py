@@ -18,8 +18,6 @@ from . import params as p
 if TYPE_CHECKING:
     import pandas as pd
 
-DEFAULT_NAMES = ("negative", "positive")
-
 
 def label_column(params: dict) -> str:
     """get_data.label_column: the name of the label's column, not empty."""
