@@ -24,6 +24,20 @@ def test_each_model_fits_with_its_params(name, features_and_labels, params_file)
     assert feature_importance(model, lambda: (features, labels)).shape == (features.shape[1],)
 
 
+def test_a_model_without_importances_gets_permutation_importance(features_and_labels):
+    """A model with neither feature_importances_ nor coef_ is weighed by permutation importance,
+    on the rows the sample gives, and only then read."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    features, labels = features_and_labels
+    model = HistGradientBoostingClassifier(max_iter=20, random_state=0).fit(features, labels)
+    read = []
+    importance = feature_importance(model, lambda: read.append(1) or (features, labels))
+    assert read == [1]
+    assert importance.shape == (features.shape[1],)
+    assert (importance >= 0).all() and importance.max() > 0
+
+
 def test_an_unknown_setting_is_a_user_error(features_and_labels):
     """A misspelt hyperparameter is named in a UserError, not a traceback."""
     with pytest.raises(UserError, match=r"train\.random_forest"):
