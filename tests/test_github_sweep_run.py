@@ -21,7 +21,7 @@ from test_github_workflow_run import REGION, machine_state, trained_world
 pytestmark = [pytest.mark.slow, pytest.mark.workflow_run, pytest.mark.xdist_group("act")]
 
 GRID = "-S train.xgboost.max_depth=2,4 -S train.xgboost.learning_rate=0.1,0.5"
-NAMES = [f"sweep-1-1-p{n}" for n in range(1, 5)]  # act's run 1, attempt 1
+NAMES = [f"sweep-1-1-{n}" for n in range(1, 5)]  # act's run 1, attempt 1
 
 
 @pytest.fixture(scope="module")

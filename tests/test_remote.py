@@ -61,11 +61,11 @@ def test_a_param_set_run_elsewhere_is_restored_not_retrained(project, server, tm
     experiment = run(project, "dvc", "exp", "run", "-S", "train.model=random_forest")
     assert stages_run(experiment.stdout) == ["check_source", "train", "evaluate"]
     expected = json.loads((project / "dvclive/evaluate/metrics.json").read_text())
+    push = [sys.executable, "-m", "fraud_detection.ci", "storage", "push", "--timeout", "120"]
+    run(project, *push, env=server.credentials())
     # Back to the commit: only the run-cache now knows the random-forest outputs.
     run(project, "git", "checkout", "--", ".")
     run(project, "dvc", "checkout", "--force")
-    push = [sys.executable, "-m", "fraud_detection.ci", "storage", "push", "--timeout", "120"]
-    run(project, *push, env=server.credentials())
 
     other = clone(project, tmp_path / "clone")
     result = run(other, "dvc", "exp", "run", "--pull", "-S", "train.model=random_forest", env=server.credentials())

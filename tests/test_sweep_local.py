@@ -59,7 +59,7 @@ def test_the_local_sweep_runs_the_grid_and_ranks_it(project):
     the leaderboard lists them best first by average_precision, with each one's parameters."""
     result = ci(project, "sweep", "--jobs", "2", "--id", "local")
     status = run(project, "dvc", "queue", "status").stdout
-    names = [f"sweep-local-p{n}" for n in range(1, 5)]
+    names = [f"sweep-local-{n}" for n in range(1, 5)]
     assert all(re.search(rf"{name}\s+.*Success", status) for name in names), status
     shown = json.loads(run(project, "dvc", "exp", "show", "--json").stdout)
     runs = {exp["name"]: exp for rev in shown for exp in (rev.get("experiments") or []) for exp in exp["revs"]}
@@ -67,7 +67,7 @@ def test_the_local_sweep_runs_the_grid_and_ranks_it(project):
 
     board = (project / "leaderboard.md").read_text()
     assert board in result.stdout
-    rows = [line for line in board.splitlines() if line.startswith("| ") and "`sweep-local-p" in line]
+    rows = [line for line in board.splitlines() if line.startswith("| ") and "`sweep-local-" in line]
     assert sorted(line.split("`")[1] for line in rows) == names
     scores = [float(line.split("|")[3]) for line in rows]
     assert scores == sorted(scores, reverse=True)

@@ -414,17 +414,16 @@ def test_transfer_retries_only_what_can_pass(monkeypatch, direction, tail, calls
     no one pushed, and ends in one UserError, when every attempt fails."""
     attempts = []
 
-    def attempt_all(steps, timeout):
-        attempts.append(steps)
+    def attempt(command, timeout):
+        attempts.append(command)
         return 1, tail
 
-    monkeypatch.setattr(storage, "attempt_all", attempt_all)
+    monkeypatch.setattr(storage, "attempt", attempt)
     monkeypatch.setattr(storage.time, "sleep", lambda _: None)
     with pytest.raises(UserError, match=re.escape(message)):
         storage.transfer(direction, 10, 2, ["--jobs", "2"])
     assert len(attempts) == calls
-    assert attempts[0][0][-4:] == [direction, "--run-cache", "--jobs", "2"]
-    assert len(attempts[0]) == (2 if direction == "push" else 1)  # push: the runs' outputs too
+    assert attempts[0][-4:] == [direction, "--run-cache", "--jobs", "2"]
 
 
 # --- training, its steps in order ---------------------------------------------------------------
@@ -890,7 +889,7 @@ def test_a_sweep_shared_by_runners_is_ranked_and_applied(world, tmp_path):
     assert board.returncode == 0, board.stderr
     text = (leader / "leaderboard.md").read_text(encoding="utf-8")
     assert "# Sweep `t1`: 1 experiments" in text
-    assert "## Best: `sweep-t1-p1`" in text
+    assert "## Best: `sweep-t1-1`" in text
     assert "![Confusion matrix](./dvclive/evaluate/plots/images/confusion_matrix.png)" in text
     params = yaml.safe_load((leader / "params.yaml").read_text(encoding="utf-8"))
     assert params["train"]["xgboost"]["max_depth"] == 2

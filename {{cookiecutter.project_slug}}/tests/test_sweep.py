@@ -1,8 +1,8 @@
-"""Tests of the sweep's grid: reading it, expanding it, sharing it among runners, ranking the runs."""
+"""Tests of the sweep's grid: reading it, expanding it, sharing it among runners; of its leaderboard."""
 
 import pytest
 
-from {{ cookiecutter.package_name }}.ci import sweep
+from {{ cookiecutter.package_name }}.ci import leaderboard, sweep
 from {{ cookiecutter.package_name }}.core import params as p
 from {{ cookiecutter.package_name }}.core.cli import UserError
 
@@ -124,17 +124,19 @@ def row(experiment, average_precision, depth):
 
 def test_the_leaderboard_ranks_by_the_gates_metric():
     """Best first by the metric, a failed run last, the swept parameters shown, the best's figures."""
-    rows = [row("sweep-7-p1", 0.61, 3.0), row("sweep-7-p2", "!", 6.0), row("sweep-7-p3", 0.72, 6.0)]
-    figures = {"Confusion matrix": sweep.IMAGES / "confusion_matrix.png"}
-    text = sweep.leaderboard("7", rows, "average_precision", ["train.xgboost.max_depth"], figures)
+    rows = [row("sweep-7-1", 0.61, 3.0), row("sweep-7-2", "!", 6.0), row("sweep-7-3", 0.72, 6.0)]
+    figures = {"Confusion matrix": leaderboard.IMAGES / "confusion_matrix.png"}
+    text = leaderboard.leaderboard(
+        "7", rows, "average_precision", ["train.xgboost.max_depth"], figures
+    )
     table = [line for line in text.splitlines() if line.startswith("| ") and "`" in line]
-    assert [line.split("`")[1] for line in table] == ["sweep-7-p3", "sweep-7-p1", "sweep-7-p2"]
-    assert table[0].startswith("| 1 | `sweep-7-p3` | 0.7200 |") and table[0].endswith("| 6 |")
-    assert "No metrics (the run failed): `sweep-7-p2`." in text
-    assert "## Best: `sweep-7-p3`" in text
+    assert [line.split("`")[1] for line in table] == ["sweep-7-3", "sweep-7-1", "sweep-7-2"]
+    assert table[0].startswith("| 1 | `sweep-7-3` | 0.7200 |") and table[0].endswith("| 6 |")
+    assert "No metrics (the run failed): `sweep-7-2`." in text
+    assert "## Best: `sweep-7-3`" in text
     assert "![Confusion matrix](./dvclive/evaluate/plots/images/confusion_matrix.png)" in text
 
 
 def test_a_sweep_where_every_run_failed_names_no_best():
-    text = sweep.leaderboard("7", [row("sweep-7-p1", None, 3)], "average_precision", [], {})
-    assert "## Best" not in text and "`sweep-7-p1`" in text
+    text = leaderboard.leaderboard("7", [row("sweep-7-1", None, 3)], "average_precision", [], {})
+    assert "## Best" not in text and "`sweep-7-1`" in text

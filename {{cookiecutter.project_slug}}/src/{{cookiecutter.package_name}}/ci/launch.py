@@ -5,6 +5,11 @@ token from GITHUB_TOKEN, GH_TOKEN or the `gh` command line; on GitLab it trigger
 through the pipeline trigger API with a trigger token from GITLAB_TRIGGER_TOKEN. The forge
 and the repository come from the `origin` remote. Either way the run trains the branch as
 pushed, and this prints where to watch it.
+
+It calls the forges' APIs itself rather than `gh workflow run` or `glab`: one command for
+both forges, with the workflow's inputs checked here, that needs neither tool installed
+(a token is enough) and ends in one line when the token or the branch is wrong. With `gh` at
+hand, `gh workflow run train.yml --ref <branch> -f exp_args=...` does the same on GitHub.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """Push and pull data, models and the run-cache with a time limit and retries.
 
-`python -m {{ cookiecutter.package_name }}.ci storage push` runs `dvc push --run-cache` and pushes the
-outputs of every recorded run too; `pull` runs `dvc pull --run-cache`. DVC itself can wait
-forever on a remote that stopped answering mid-transfer; here each attempt is stopped after
---timeout seconds and tried again, and the last failure ends in one line. CI uses this; at
-a terminal plain `dvc push` is fine.
+`python -m {{ cookiecutter.package_name }}.ci storage push` runs `dvc push --run-cache`: the workspace's
+outputs and the record of which inputs made them, so that the same run elsewhere is restored
+rather than repeated; `pull` runs `dvc pull --run-cache`. DVC itself can wait forever on a
+remote that stopped answering mid-transfer; here each attempt is stopped after --timeout
+seconds and tried again, and the last failure ends in one line. CI uses this, after each
+run it wants kept; at a terminal plain `dvc push --run-cache` is fine.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import sys
 import threading
 import time
 from collections import deque
-from pathlib import Path
 
 from ..core.cli import UserError
 
@@ -73,43 +73,11 @@ def stop(process: subprocess.Popen) -> None:
             continue
 
 
-def push_run_outputs() -> None:
-    """Push the outputs of every run in the local run-cache to the default remote.
-
-    `dvc push --run-cache` sends the run records but only the outputs of the workspace, so
-    a run that is no longer checked out (an earlier experiment) could not be restored
-    elsewhere. This sends the outputs the records point to.
-    """
-    from dvc.repo import Repo
-
-    with Repo() as repo:
-        runs = Path(repo.cache.legacy.path) / "runs"
-        entries = [(path.parent.name, path.name) for path in runs.glob("*/*/*") if path.is_file()]
-        used = repo.stage_cache.get_used_objs(entries)
-        result = repo.cloud.push(set().union(*used.values()))
-    if result.failed:
-        raise UserError(
-            f"{len(result.failed)} run-cache outputs failed to upload. Run the push again"
-        )
-
-
-def attempt_all(steps: list[list[str]], timeout: float) -> tuple[int | None, list[str]]:
-    """Run ``steps`` in order, each within ``timeout``; stop at the first that fails."""
-    for step in steps:
-        code, tail = attempt(step, timeout)
-        if code != 0:
-            return code, tail
-    return 0, []
-
-
 def transfer(direction: str, timeout: float, retries: int, extra: list[str]) -> None:
     """Run `dvc <direction> --run-cache` until it succeeds, at most ``retries`` + 1 times."""
-    steps = [[sys.executable, "-m", "dvc", direction, "--run-cache", *extra]]
-    if direction == "push":
-        code = f"from {__package__}.storage import push_run_outputs; push_run_outputs()"
-        steps.append([sys.executable, "-c", code])
+    command = [sys.executable, "-m", "dvc", direction, "--run-cache", *extra]
     for number in range(1, retries + 2):
-        code, tail = attempt_all(steps, timeout)
+        code, tail = attempt(command, timeout)
         if code == 0:
             return
         if code is not None and any(word in line for line in tail for word in REFUSED):

@@ -6,12 +6,14 @@
     python -m {{ cookiecutter.package_name }}.ci sweep --leaderboard --id RUN    # CI: rank, post, apply the best
 
 The grid is the `sweep:` section of params.yaml, or `-S key=v1,v2` lists as `dvc exp run
---queue -S` takes them; every combination is one experiment, named `sweep-<id>-p<n>` in the
-order of itertools.product. Locally they run in DVC's queue, `--jobs` at a time. In CI each
-runner runs its share (`--shard I/N`: points I, I+N, ...) and pushes its experiments as git
-refs to origin and their outputs to the DVC remote; `--leaderboard` ranks them all by the
-quality gate's metric, writes leaderboard.md with the best run's figures, posts it through CML
-and applies the best to the workspace, for `ci gate` and `ci propose`.
+--queue -S` takes them; it is checked against params.yaml first, so a typo stops in one line
+before anything runs. Every combination is one experiment, named `sweep-<id>-<n>` in the
+order of itertools.product, as DVC names a queued grid. Locally DVC expands the grid and
+runs its queue, `--jobs` at a time. DVC has no way to share a grid among machines, so in
+CI each runner runs its share itself (`--shard I/N`: points I, I+N, ...), pushes each run's
+outputs to the DVC remote and its experiments as git refs to origin; `--leaderboard` ranks
+them all (leaderboard.py), posts the leaderboard and applies the best to the workspace, for
+`ci gate` and `ci propose`.
 """
 
 from __future__ import annotations
@@ -27,9 +29,7 @@ from typing import Any
 
 from ..core import params as p
 from ..core.cli import UserError
-from . import storage
-from .compare import METRIC_NAMES
-from .report import FIGURES, IMAGES
+from . import leaderboard, storage
 from .shell import can_post, dvc, ensure_git_identity, git, post_comment
 
 log = logging.getLogger(__name__)
@@ -133,100 +133,35 @@ def overrides(point: dict[str, Any]) -> list[str]:
 
 
 def name(sweep_id: str, number: int) -> str:
-    """The experiment name of point ``number`` of the sweep ``sweep_id``."""
-    return f"sweep-{sweep_id}-p{number}"
+    """The experiment name of point ``number`` of the sweep ``sweep_id``, as DVC names a queued grid."""
+    return f"sweep-{sweep_id}-{number}"
 
 
-def metric_of(row: dict, metric: str) -> float | None:
-    """The value of ``metric`` in a row of `dvc exp show`, None if the run has none."""
-    keys = [key for key in row if key == metric or key.endswith(f":{metric}")]
-    value = row.get(keys[0]) if keys else None
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def show(value: Any, digits: int | None = None) -> str:
-    """A value for the table: a metric with ``digits`` decimals, a parameter as written."""
-    if value is None:
-        return "—"
-    if isinstance(value, float) and digits is not None:
-        return f"{value:.{digits}f}"
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def ranked(rows: list[dict], metric: str) -> list[dict]:
-    """``rows`` best first by ``metric`` (higher is better), then by name; runs without it last."""
-
-    def order(row: dict) -> tuple:
-        score = metric_of(row, metric)
-        return (score is None, -(score or 0.0), row["Experiment"])
-
-    return sorted(rows, key=order)
-
-
-def leaderboard(
-    sweep_id: str, rows: list[dict], metric: str, keys: list[str], figures: dict[str, Path]
-) -> str:
-    """The markdown leaderboard of `dvc exp show` ``rows``, ranked by ``metric``.
-
-    ``keys`` are the swept parameters; ``figures`` (title: path relative to where the file is
-    written) are the best run's.
-    """
-    rows, others = ranked(rows, metric), [name for name in METRIC_NAMES if name != metric]
-    lines = [
-        f"# Sweep `{sweep_id}`: {len(rows)} experiments",
-        "",
-        f"Ranked by **{metric}**, the quality gate's metric (higher is better).",
-        "",
-        "| rank | experiment | " + " | ".join([f"**{metric}**", *others, *keys]) + " |",
-        "|---:|---|" + "---:|" * (1 + len(others)) + "---|" * len(keys),
-    ]
-    for rank, row in enumerate(rows, start=1):
-        cells = [show(metric_of(row, name), 4) for name in (metric, *others)]
-        cells += [show(row.get(key)) for key in keys]
-        lines.append(f"| {rank} | `{row['Experiment']}` | " + " | ".join(cells) + " |")
-    failed = [f"`{row['Experiment']}`" for row in rows if metric_of(row, metric) is None]
-    if failed:
-        lines += ["", "No metrics (the run failed): " + ", ".join(failed) + "."]
-    if rows and metric_of(rows[0], metric) is not None:
-        best = rows[0]["Experiment"]
-        lines += ["", f"## Best: `{best}`", ""]
-        lines += [
-            f"Try it with `dvc exp apply {best}` (elsewhere, `dvc exp pull origin {best}` first)."
-        ]
-        if figures:
-            lines += ["", *(f"![{title}](./{path.as_posix()})" for title, path in figures.items())]
-    return "\n".join(lines) + "\n"
-
-
-def collect(sweep_id: str) -> list[dict]:
-    """The `dvc exp show` rows of this sweep's experiments (metrics read from the DVC remote if need be)."""
-    import dvc.api
-
-    prefix = f"sweep-{sweep_id}-p"
-    return [
-        row for row in dvc.api.exp_show() if str(row.get("Experiment") or "").startswith(prefix)
-    ]
+def names(grid: Grid, sweep_id: str) -> list[str]:
+    """The experiment names of every point of the grid."""
+    return [name(sweep_id, number) for number in range(1, len(points(grid)) + 1)]
 
 
 def run_local(grid: Grid, sweep_id: str, jobs: int, output: Path) -> None:
-    """Queue every point, run the queue ``jobs`` at a time, wait, and write the leaderboard."""
-    from dvc.repo import Repo
+    """Queue the grid as DVC expands it, run the queue ``jobs`` at a time, wait, write the leaderboard."""
+    from dvc.api import exp_show
 
     ensure_git_identity()
-    names = [name(sweep_id, number) for number in range(1, len(points(grid)) + 1)]
-    for experiment, point in zip(names, points(grid), strict=True):
-        dvc("exp", "run", "--queue", *overrides(point), "--name", experiment)
+    wanted = names(grid, sweep_id)
+    lists = [f"{key}={','.join(map(render, values))}" for key, values in grid.items()]
+    # DVC names a grid's experiments <name>-1, <name>-2, ...; a single point keeps the name.
+    label = f"sweep-{sweep_id}" if len(wanted) > 1 else wanted[0]
+    dvc("exp", "run", "--queue", *(arg for item in lists for arg in ("-S", item)), "--name", label)
     dvc("queue", "start", "-j", str(jobs))
     states: dict[str, str] = {}
-    while len(states) < len(names) or {"Queued", "Running"} & set(states.values()):
+    while len(states) < len(wanted) or {"Queued", "Running"} & set(states.values()):
         time.sleep(2)
-        with Repo() as repo:
-            states = {
-                e["name"]: e["status"]
-                for e in repo.experiments.celery_queue.status()
-                if e["name"] in names
-            }
-    write(sweep_id, grid, output, figures=False)
+        states = {
+            row["Experiment"]: row.get("State") or "Success"
+            for row in exp_show()
+            if row.get("Experiment") in wanted
+        }
+    leaderboard.write(sweep_id, wanted, list(grid), output, figures=False)
     failed = sorted(experiment for experiment, state in states.items() if state != "Success")
     if failed:
         raise UserError(f"experiments {', '.join(failed)} failed; see `dvc queue logs <name>`")
@@ -235,7 +170,7 @@ def run_local(grid: Grid, sweep_id: str, jobs: int, output: Path) -> None:
 def run_shard(
     grid: Grid, sweep_id: str, shard: tuple[int, int], timeout: float, retries: int
 ) -> None:
-    """Run this runner's share of the grid one point after another, then push the experiments."""
+    """Run this runner's share of the grid one point after another, pushing each, then the refs."""
     ensure_git_identity()
     try:
         storage.transfer("pull", timeout, retries, [])
@@ -248,50 +183,36 @@ def run_shard(
         log.info("point %d of %d: %s", number, len(everything), " ".join(options))
         try:
             dvc("exp", "run", "--pull", *options, "--name", experiment)
-            done.append(experiment)
         except UserError:
             failed.append(experiment)
-    # The experiments as git refs for origin (git itself, with the checkout's credentials),
-    # their outputs through the run-cache to the DVC remote.
+            continue
+        storage.transfer("push", timeout, retries, [])  # its outputs, while they are checked out
+        done.append(experiment)
+    # The experiments as git refs, pushed by git itself: `dvc exp push` would go through
+    # DVC's own git client, which does not use the credentials CI checkouts leave in git's
+    # config (http.extraheader).
     refs = git("for-each-ref", "--format=%(refname)", EXPERIMENTS).stdout.split()
     mine = [ref for ref in refs if ref.rsplit("/", 1)[-1] in done]
     if mine:
-        storage.transfer("push", timeout, retries, [])
         git("push", "--quiet", "origin", *(f"{ref}:{ref}" for ref in mine))
         log.info("pushed %s", ", ".join(done))
     if failed:
         raise UserError(f"experiments {', '.join(failed)} failed; see DVC's messages above")
 
 
-def write(sweep_id: str, grid: Grid, output: Path, figures: bool) -> None:
-    """Write and print the leaderboard; with ``figures``, the workspace's (the best applied)."""
-    metric = p.text(p.load(), "gate.metric")
-    rows = ranked(collect(sweep_id), metric)
-    if not rows:
-        raise UserError(f"no experiment of sweep {sweep_id}. Check --id, and that the runs pushed")
-    best = rows[0]["Experiment"] if metric_of(rows[0], metric) is not None else None
-    up = Path(*[".."] * len(output.parent.parts))  # the figures are linked from where the file is
-    shown = {
-        title: up / IMAGES / file for title, file in FIGURES.items() if (IMAGES / file).exists()
-    }
-    text = leaderboard(sweep_id, rows, metric, list(grid), shown if figures and best else {})
-    output.write_text(text, encoding="utf-8")
-    print(text)
-    log.info("leaderboard written to %s", output)
-
-
 def finish(sweep_id: str, grid: Grid, output: Path, timeout: float, retries: int) -> None:
     """Fetch every runner's experiments, apply the best, write and post the leaderboard."""
     ensure_git_identity()
+    # git fetches the refs (with the checkout's credentials, see run_shard); `dvc exp apply`
+    # would then check the best's outputs out of the local cache, which does not have them,
+    # so its params.yaml and dvc.lock are restored by git and what they name is pulled.
     git("fetch", "--quiet", "origin", f"+{EXPERIMENTS}/*:{EXPERIMENTS}/*")
     metric = p.text(p.load(), "gate.metric")
-    rows = ranked(collect(sweep_id), metric)
-    if rows and metric_of(rows[0], metric) is not None:
-        # As `dvc exp apply` does, but its outputs come from the DVC remote, with retries:
-        # the best's params.yaml and dvc.lock, then what they name (figures, model for `ci gate`).
-        git("restore", f"--source={rows[0]['rev']}", "--worktree", "--", ".")
+    top = leaderboard.best(leaderboard.collect(names(grid, sweep_id)), metric)
+    if top:
+        git("restore", f"--source={top['rev']}", "--worktree", "--", ".")
         storage.transfer("pull", timeout, retries, [])
-    write(sweep_id, grid, output, figures=True)
+    leaderboard.write(sweep_id, names(grid, sweep_id), list(grid), output, figures=True)
     why_not = can_post()
     if why_not:
         log.info("leaderboard not posted: %s", why_not)

@@ -20,7 +20,7 @@ def parse(text: str) -> Any:
     """YAML text as Python values, the way DVC reads it (YAML 1.2)."""
     from ruamel.yaml import YAML
 
-    return YAML(typ="safe", pure=True).load(text)
+    return YAML(typ="safe").load(text)  # as DVC: libyaml's parser when installed, same result
 
 
 def load(path: Path = PARAMS) -> dict:
