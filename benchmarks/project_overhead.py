@@ -9,7 +9,10 @@ template at an earlier commit; for each it prints, side by side:
   check_source runs), with this checkout's .venv and the bake's src/ on PYTHONPATH, as the
   tests run projects;
 - with --install, the wall time of the bake's first `uv sync` from an empty uv cache (every
-  library downloaded from the package index, bytecode compiled), and the size of its .venv.
+  library downloaded from the package index, bytecode compiled), and the size of its .venv;
+- with --floor, the same for a copy of today's bake without the check_source stage (get_data
+  no longer waits for it): what DVC itself takes to find that nothing changed, the least a
+  no-op `dvc repro` of these stages can cost on this machine.
 
 The two bakes take turns for each repeat, so a busy machine slows both alike.
 """
@@ -57,6 +60,17 @@ def bake(template: Path, output: Path) -> Path:
     return next(path for path in output.iterdir() if path.is_dir())
 
 
+def without_source_check(project: Path) -> Path:
+    """``project`` with the check_source stage taken out of dvc.yaml, and get_data's dep on it."""
+    dvc_yaml = project / "dvc.yaml"
+    text = dvc_yaml.read_text(encoding="utf-8")
+    start, end = text.index("  check_source:"), text.index("  get_data:")
+    text = text[:start] + text[end:]
+    dvc_yaml.write_text(text.replace("      - data/source.json\n", "", 1), encoding="utf-8")
+    subprocess.run(["git", "commit", "-qam", "No source check"], cwd=project, check=True)
+    return project
+
+
 def timed(command: list[str], cwd: Path, env: dict[str, str]) -> float:
     """Wall seconds of ``command``, which must succeed."""
     started = time.perf_counter()
@@ -90,12 +104,15 @@ def main() -> None:
     parser.add_argument("--baseline", help="an earlier commit of this template to compare with")
     parser.add_argument("--repeats", type=int, default=3, help="no-op runs per bake (median)")
     parser.add_argument("--install", action="store_true", help="also time the first `uv sync` (downloads)")
+    parser.add_argument("--floor", action="store_true", help="also today's bake without the check_source stage")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="overhead-") as scratch:
         root = Path(scratch)
         bakes = {"now": bake(template_at(None, root / "t-now"), root / "now")}
         if args.baseline:
             bakes[args.baseline] = bake(template_at(args.baseline, root / "t-base"), root / "base")
+        if args.floor:
+            bakes["no check"] = without_source_check(bake(root / "t-now", root / "floor"))
         cold = {name: timed([str(BIN / "dvc"), "repro"], path, project_env(path)) for name, path in bakes.items()}
         noop: dict[str, list[float]] = {name: [] for name in bakes}
         for _ in range(args.repeats):
