@@ -156,9 +156,13 @@ def run_local(grid: Grid, sweep_id: str, jobs: int, output: Path) -> None:
     states: dict[str, str] = {}
     while len(states) < len(wanted) or {"Queued", "Running"} & set(states.values()):
         time.sleep(2)
+        try:
+            rows = exp_show()
+        except (FileNotFoundError, ValueError):  # a run ended as DVC read its state: ask again
+            continue
         states = {
             row["Experiment"]: row.get("State") or "Success"
-            for row in exp_show()
+            for row in rows
             if row.get("Experiment") in wanted
         }
     leaderboard.write(sweep_id, wanted, list(grid), output, figures=False)
