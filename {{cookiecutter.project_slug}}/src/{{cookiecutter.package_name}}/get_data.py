@@ -9,13 +9,14 @@ finds that the data behind the source changed.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import synthetic
-from .core import labels, sources
+from .core import labels, profile, sources
 from .core import params as p
 from .core.cli import UserError, run
 from .core.dataset import write_batches, write_table
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 log = logging.getLogger(__name__)
+
+LABEL_VALUES_KEPT = 20  # the label's most frequent values recorded in raw.parquet
 
 
 def label_rows(frame: pd.DataFrame, label_column: str, positive_label: Any) -> pa.Table:
@@ -41,7 +44,8 @@ def label_rows(frame: pd.DataFrame, label_column: str, positive_label: Any) -> p
     missing = frame[label_column].isna()
     if missing.all():
         raise UserError(
-            f"every row's label (column {label_column!r}) is missing. Check get_data.label_column"
+            f"every row's label (column {label_column!r}) is missing. Check that the source "
+            "still fills it, and get_data.label_column"
         )
     if missing.any():
         log.warning(
@@ -61,7 +65,11 @@ def label_rows(frame: pd.DataFrame, label_column: str, positive_label: Any) -> p
         if is_object_dtype(features[name]):
             features[name] = features[name].astype("string")
     table = pa.Table.from_pandas(features, preserve_index=False)
-    return table.append_column(label_column, pa.array(positive.astype(np.int8)))
+    table = table.append_column(label_column, pa.array(positive.astype(np.int8)))
+    # The label's own values, for check_data to notice one it never saw.
+    counts = frame[label_column].map(labels.as_text).value_counts().head(LABEL_VALUES_KEPT)
+    values = json.dumps({str(value): int(count) for value, count in counts.items()})
+    return table.replace_schema_metadata({profile.LABEL_VALUES: values})
 
 
 def main() -> None:

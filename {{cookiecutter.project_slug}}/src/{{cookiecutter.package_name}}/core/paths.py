@@ -9,6 +9,8 @@ PARAMS = Path("params.yaml")
 
 SOURCE_STATE = Path("data/source.json")  # the source's fingerprint, made by check_source
 RAW_DATA = Path("data/raw.parquet")
+PROFILE = Path("data/profile.json")  # what the raw data holds, made by check_data
+CHECKS = Path("data/checks.json")  # check_data's findings, and both profiles' rows, for the report
 PREPARED_DIR = Path("data/prepared")
 TRAIN_DATA = PREPARED_DIR / "train.parquet"
 TEST_DATA = PREPARED_DIR / "test.parquet"
