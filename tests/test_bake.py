@@ -16,18 +16,18 @@ import yaml
 from conftest import TEMPLATE, bake, matrix_id, option_matrix, run
 
 MATRIX = option_matrix()
-STAGES = ["check_source", "get_data", "prepare", "train", "evaluate"]
+STAGES = ["check_source", "get_data", "check_data", "prepare", "train", "evaluate"]
 EXTRAS = {"local": None, "none": None, "s3": "s3", "gs": "gs", "azure": "azure", "gdrive": "gdrive", "ssh": "ssh"}
 
 
 def expected_tree(package: str, ci: str = "github") -> set[str]:
     """The files a bake must hold, and no others (git's own folder aside)."""
     modules = [
-        "__init__", "check_source", "get_data", "prepare", "train", "evaluate",
+        "__init__", "check_source", "get_data", "check_data", "prepare", "train", "evaluate",
         "features", "models", "synthetic", "predict",
         *(f"core/{name}" for name in (
             "__init__", "boosting", "cli", "dask_training", "database", "dataset", "derived",
-            "encoding", "extras", "files", "labels", "params", "paths", "progress", "sources", "tracking",
+            "encoding", "extras", "files", "labels", "params", "paths", "profile", "progress", "sources", "tracking",
         )),
         *(f"ci/{name}" for name in (
             "__init__", "__main__", "compare", "costs", "drift", "launch", "release", "report",
@@ -35,7 +35,7 @@ def expected_tree(package: str, ci: str = "github") -> set[str]:
         )),
     ]  # fmt: skip
     tests = [
-        "conftest", "test_batches", "test_ci", "test_costs", "test_drift", "test_evaluate",
+        "conftest", "test_batches", "test_check_data", "test_ci", "test_costs", "test_drift", "test_evaluate",
         "test_features", "test_get_data", "test_layers", "test_params", "test_pipeline",
         "test_prepare", "test_sources", "test_sweep", "test_train",
     ]  # fmt: skip

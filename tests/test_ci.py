@@ -34,7 +34,7 @@ def project(server, tmp_path_factory):
     )
     run(project, "git", "commit", "-qam", "Use a small data set")
     first = ci(project, server, "train", "--timeout", "120")
-    assert stages_run(first.stdout) == ["check_source", "get_data", "prepare", "train", "evaluate"]
+    assert stages_run(first.stdout) == ["check_source", "get_data", "check_data", "prepare", "train", "evaluate"]
     assert "nothing pulled" in first.stderr  # the first run has nothing on the remote, and goes on
     assert "trying again in" not in first.stderr  # at once: retrying cannot bring outputs never pushed
     run(project, "git", "add", "-A")

@@ -18,7 +18,7 @@ from pg_server import PostgresServer
 
 pytestmark = pytest.mark.slow
 
-ALL = ["check_source", "get_data", "prepare", "train", "evaluate"]
+ALL = ["check_source", "get_data", "check_data", "prepare", "train", "evaluate"]
 DAY = 600  # rows a day, one an hour
 
 

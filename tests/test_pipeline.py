@@ -29,7 +29,7 @@ def project(request, tmp_path_factory):
     )
     run(project, "git", "commit", "-qam", "Use a small data set")
     first = run(project, "dvc", "repro")
-    assert stages_run(first.stdout) == ["check_source", "get_data", "prepare", "train", "evaluate"]
+    assert stages_run(first.stdout) == ["check_source", "get_data", "check_data", "prepare", "train", "evaluate"]
     run(project, "git", "add", "-A")
     run(project, "git", "commit", "-qm", "Run the pipeline")
     return project

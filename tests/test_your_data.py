@@ -79,7 +79,7 @@ def project(tmp_path_factory):
     run(project, "git", "add", "-A")
     run(project, "git", "commit", "-qm", "Our car loans")
     first = run(project, "dvc", "repro")
-    assert stages_run(first.stdout) == ["check_source", "get_data", "prepare", "train", "evaluate"]
+    assert stages_run(first.stdout) == ["check_source", "get_data", "check_data", "prepare", "train", "evaluate"]
     run(project, "git", "add", "-A")
     run(project, "git", "commit", "-qm", "Train on our loans")
     return project
@@ -113,7 +113,7 @@ def test_an_applied_experiment_then_new_rows_retrain(project):
     pd.concat([loans(DAY), loans(DAY // 3, start=DAY)]).to_csv(project / "data/loans.csv", index=False)
     run(project, "dvc", "add", "data/loans.csv")
     result = run(project, "dvc", "repro")
-    assert stages_run(result.stdout) == ["check_source", "get_data", "prepare", "train", "evaluate"]
+    assert stages_run(result.stdout) == ["check_source", "get_data", "check_data", "prepare", "train", "evaluate"]
     assert pq.ParquetFile(project / "data/raw.parquet").metadata.num_rows == DAY + DAY // 3
     run(project, "git", "add", "-A")
     run(project, "git", "commit", "-qm", "A new day of loans")
