@@ -5,7 +5,8 @@ prepare.time_column. Each batch of raw rows gets the columns of features.add_fea
 how the columns become float32 features (core/encoding.py) is learned on the training rows
 only and saved to data/prepared/encoding.json, so that rows of another day are encoded
 alike. Writes data/prepared/: {train,test}.parquet (float32 features, the label last),
-encoding.json, and test_rows.npy (which raw rows are the test set, for the CI report).
+encoding.json, test_rows.npy (which raw rows are the test set, for the CI report) and
+split.json (each set's rows and time range, for the report too).
 
 The raw data is never held whole: the split reads the label (and time) column, the encoding
 is learned one column at a time, and the rows are encoded and written a batch at a time.
@@ -27,7 +28,7 @@ from .core.cli import UserError, run
 from .core.dataset import ParquetColumns, first_rows, label_of, row_groups, table_writer
 from .core.encoding import TIME_PARTS, apply_encoding, as_time, learn_encoding
 from .core.files import atomic, write_text_atomic
-from .core.paths import ENCODING, RAW_DATA, TEST_DATA, TEST_ROWS, TRAIN_DATA
+from .core.paths import ENCODING, RAW_DATA, SPLIT, TEST_DATA, TEST_ROWS, TRAIN_DATA
 from .core.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -148,6 +149,25 @@ def require_both_classes(labels: np.ndarray, rows: str, fix: str) -> np.ndarray:
     return classes
 
 
+def split_summary(
+    raw: ParquetColumns, params: dict, train_rows: np.ndarray, test_rows: np.ndarray
+) -> dict:
+    """Each set's rows and, when prepare.time_column is set, its first and last time (ISO text)."""
+    summary: dict = {"train": {"rows": len(train_rows)}, "test": {"rows": len(test_rows)}}
+    if not p.text(params, "prepare.time_column"):
+        return summary
+    _, times = time_column(raw, params)
+    for name, rows in (("train", train_rows), ("test", test_rows)):
+        chosen = times.take(pa.array(rows))
+        bounds = pc.min_max(chosen)
+        first, last = bounds["min"].as_py(), bounds["max"].as_py()
+        summary[name]["time"] = [
+            None if first is None else first.isoformat(),
+            None if last is None else last.isoformat(),
+        ]
+    return summary
+
+
 def time_features_param(params: dict) -> list[str]:
     """prepare.time_features: a list of parts of ``TIME_PARTS``, each once."""
     parts = p.get(
@@ -183,6 +203,7 @@ def main() -> None:
             f"{RAW_DATA} has no usable feature column. Check get_data.source "
             "(date/time columns are features only through prepare.time_features)"
         )
+    split = split_summary(raw, params, train_rows, test_rows)
     role = np.full(raw.num_rows, -1, dtype=np.int8)  # per raw row: 0 train, 1 test, -1 left out
     role[train_rows], role[test_rows] = 0, 1
     with atomic(TEST_ROWS) as partial, partial.open("wb") as out:
@@ -200,6 +221,7 @@ def main() -> None:
             progress.update(rows.num_rows)
     progress.finish()
     write_text_atomic(ENCODING, json.dumps(encoding, indent=2, ensure_ascii=False) + "\n")
+    write_text_atomic(SPLIT, json.dumps(split, indent=2) + "\n")
     log.info(
         "wrote %d training and %d test rows, %d features",
         np.count_nonzero(role == 0), np.count_nonzero(role == 1), len(encoding["features"]),

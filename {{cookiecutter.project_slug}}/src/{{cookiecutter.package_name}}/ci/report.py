@@ -1,9 +1,10 @@
 """The training report posted on pull requests, as Markdown: the models side by side, drift, figures.
 
 `python -m {{ cookiecutter.package_name }}.ci report` writes it; this module only builds it. Both
-models are scored on this run's test set (see compare.py); the drift section compares the
-data the base branch's model trained on with today's, feature by feature (see drift.py); the
-time and cost section comes from costs.py.
+models are scored on this run's test set (see compare.py); what the models learned from and
+which code changed come from changes.py; the drift section compares the data the base
+branch's model trained on with today's, feature by feature (see drift.py); the time and cost
+section comes from costs.py.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING
 from ..core import params as p
 from ..core.dataset import label_of
 from ..core.paths import EVALUATE_LIVE_DIR, RAW_DATA, SOURCE_STATE
-from . import costs
+from . import changes, costs
 from .compare import Comparison, base_copy
 
 if TYPE_CHECKING:
@@ -183,6 +184,7 @@ def build(
     source = source_line()
     if source:
         lines += ["", source]
+    lines += changes.data_section(comparison.base, p.text(params, "prepare.time_column"))
     lines += drift_section(comparison.base, params, folder)
     if comparison.base:
         lines += [
@@ -191,6 +193,7 @@ def build(
             "",
             dvc_output("params", "diff", comparison.base, "--md"),
         ]
+    lines += changes.code_section(comparison.base)
     lines += costs.section(runner)
     lines += ["", "## Figures", ""]
     for title, name in FIGURES.items():

@@ -16,6 +16,7 @@ TRAIN_DATA = PREPARED_DIR / "train.parquet"
 TEST_DATA = PREPARED_DIR / "test.parquet"
 ENCODING = PREPARED_DIR / "encoding.json"  # how prepare made the features, to encode new rows alike
 TEST_ROWS = PREPARED_DIR / "test_rows.npy"  # which rows of RAW_DATA are the test set
+SPLIT = PREPARED_DIR / "split.json"  # rows and time range of each set, for the CI report
 
 MODEL = Path("models/model.joblib")
 
