@@ -36,6 +36,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 SOURCE = "sqlite:///data/loans.db"
 QUERY = "SELECT * FROM loans"
 LOANS = 2000  # rows of the world's data
+CI_INIT = "src/{{ cookiecutter.package_name }}/ci/__init__.py"
 FLOOR = 0.2  # the world's gate.min, which its small model clears
 IDENTITY = {"name": "Test Author", "email": "author@example.com"}
 # Variables of the machine or of a CI job that would change what the commands do.
@@ -195,6 +196,8 @@ def build_world(base: Path) -> World:
     git(root, env, "push", "-q", "origin", "main")
     git(root, env, "checkout", "-qb", "candidate")
     edit_params(root / "params.yaml", gate__max_drop=0.02)  # no stage reads it: nothing reruns
+    with (root / CI_INIT).open("a", encoding="utf-8") as out:  # code no stage runs
+        out.write("# The CI machinery.\n")
     git(root, env, "commit", "-qam", "Allow a larger drop")
     git(root, env, "push", "-q", "origin", "candidate")
     metrics = json.loads((root / "dvclive" / "evaluate" / "metrics.json").read_text())
@@ -806,9 +809,19 @@ def test_report_sets_both_models_side_by_side(world, checks):
     assert "**Quality gate: passed**" in text
     assert "this model becomes `model@v0.0.1`" in text
     assert f"Data: `{SOURCE}` (rows {LOANS})." in text
+    data = text.split("## Data: what the models learned from")[1].split("## Drift")[0]
+    split = json.loads(
+        (world.root / "data" / "prepared" / "split.json").read_text(encoding="utf-8")
+    )
+    assert split["train"]["rows"] + split["test"]["rows"] == LOANS
+    for title, part in (("Training", "train"), ("Test", "test")):  # main's data is this run's
+        assert f"| {title} | {split[part]['rows']:,} rows | {split[part]['rows']:,} rows |" in data
+    assert "Rows: +0 against `main`." in data
+    assert "The data check found nothing to report." in data
     assert "## Drift: the base model's data against today's" in text
     assert (world.root / report.DRIFT_FIGURE).stat().st_size > 0
     assert "gate.max_drop" in text.split("## Parameters diff")[1]
+    assert text.split("## Code changed since `main`")[1].split("##")[0].strip() == f"- `{CI_INIT}`"
     assert "![Confusion matrix](./dvclive/evaluate/plots/images/confusion_matrix.png)" in text
 
 

@@ -33,7 +33,9 @@ def base_split(base: str) -> dict | None:
     """split.json as the base's run wrote it, None if it has none (an older project) or it is out of reach."""
     with tempfile.TemporaryDirectory() as scratch:
         copy = Path(scratch) / SPLIT.name
-        return json.loads(copy.read_text(encoding="utf-8")) if base_copy(SPLIT, base, copy) else None
+        return (
+            json.loads(copy.read_text(encoding="utf-8")) if base_copy(SPLIT, base, copy) else None
+        )
 
 
 def rows_after(moment: str, time_column: str) -> int | None:
@@ -80,7 +82,9 @@ def data_section(base: str | None, time_column: str) -> list[str]:
         "|---|---|---|",
         *(
             f"| {title} | {was} | {now} |"
-            for title, was, now in zip(("Training", "Test"), describe(old), describe(today), strict=True)
+            for title, was, now in zip(
+                ("Training", "Test"), describe(old), describe(today), strict=True
+            )
         ),
         "",
     ]
@@ -90,7 +94,9 @@ def data_section(base: str | None, time_column: str) -> list[str]:
         if later is not None:
             lines.append(f"New rows (later than {last}): {later:,}.")
         else:
-            grown = sum(part["rows"] for part in today.values()) - sum(part["rows"] for part in old.values())
+            grown = sum(part["rows"] for part in today.values()) - sum(
+                part["rows"] for part in old.values()
+            )
             lines.append(f"Rows: {grown:+,} against `{base}`.")
     checks = read_json(CHECKS)
     findings = [finding["text"] for finding in (checks or {}).get("findings", [])]
@@ -104,7 +110,10 @@ def data_section(base: str | None, time_column: str) -> list[str]:
 def changed_code(base: str) -> list[str]:
     """The files of the package and dvc.yaml that differ from ``base``; empty if git cannot say."""
     result = subprocess.run(
-        ["git", "diff", "--name-only", base, "--", *CODE], capture_output=True, text=True, check=False
+        ["git", "diff", "--name-only", base, "--", *CODE],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     return result.stdout.split() if result.returncode == 0 else []
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..core.dataset import rows_by_group
+from ..core.profile import kind
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -97,31 +98,6 @@ def sample_file(path: Path, seed: int = 0) -> pa.Table:
 
     rows = sampled_rows(pq.ParquetFile(path).metadata.num_rows, seed)
     return pq.read_table(path) if rows is None else pa.concat_tables(rows_by_group(path, rows))
-
-
-def kind(data_type: pa.DataType) -> str | None:
-    """How a column of ``data_type`` is measured: number, time, text, or empty (all null).
-
-    None for the types drift cannot measure (binary, lists, structs, ...).
-    """
-    import pyarrow as pa
-
-    types = pa.types
-    if types.is_null(data_type):
-        return "empty"
-    if (
-        types.is_integer(data_type) or types.is_floating(data_type)
-        or types.is_decimal(data_type) or types.is_boolean(data_type)
-    ):  # fmt: skip
-        return "number"
-    if types.is_timestamp(data_type) or types.is_date(data_type):
-        return "time"
-    if (
-        types.is_string(data_type) or types.is_large_string(data_type)
-        or types.is_string_view(data_type) or types.is_dictionary(data_type)
-    ):  # fmt: skip
-        return "text"
-    return None
 
 
 def shift(base: pa.ChunkedArray, today: pa.ChunkedArray) -> tuple[str, float] | None:

@@ -23,22 +23,29 @@ TOP_VALUES = 200  # most frequent values kept per text column
 LABEL_VALUES = b"label_values"  # raw.parquet's metadata: the label's values in the source, counted
 
 
-def kind(data_type: pa.DataType) -> str:
-    """What a column holds, in words that survive a change of width: number, text, time, bool."""
+def kind(data_type: pa.DataType) -> str | None:
+    """How a column of ``data_type`` is measured: number, time, text, or empty (all null).
+
+    None for the types drift cannot measure (binary, lists, structs, ...).
+    """
     import pyarrow as pa
 
-    checks = [
-        ("bool", pa.types.is_boolean),
-        (
-            "number",
-            lambda t: pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t),
-        ),
-        ("text", lambda t: pa.types.is_string(t) or pa.types.is_large_string(t)),
-        ("time", lambda t: pa.types.is_timestamp(t) or pa.types.is_date(t)),
-    ]
-    if pa.types.is_dictionary(data_type):
-        data_type = data_type.value_type
-    return next((name for name, check in checks if check(data_type)), str(data_type))
+    types = pa.types
+    if types.is_null(data_type):
+        return "empty"
+    if (
+        types.is_integer(data_type) or types.is_floating(data_type)
+        or types.is_decimal(data_type) or types.is_boolean(data_type)
+    ):  # fmt: skip
+        return "number"
+    if types.is_timestamp(data_type) or types.is_date(data_type):
+        return "time"
+    if (
+        types.is_string(data_type) or types.is_large_string(data_type)
+        or types.is_string_view(data_type) or types.is_dictionary(data_type)
+    ):  # fmt: skip
+        return "text"
+    return None
 
 
 def label_values(path: Path) -> dict[str, int] | None:
@@ -65,7 +72,8 @@ def learn(path: Path, time_column: str = "") -> dict[str, Any]:
         positives += int(pc.sum(table.column(label)).as_py() or 0)
         for name in table.column_names[:-1]:
             column = table.column(name)
-            kinds.setdefault(name, kind(column.type))
+            if kinds.get(name, "empty") == "empty":  # a first row group may hold no value
+                kinds[name] = kind(column.type) or str(column.type)
             missing[name] += column.null_count
             if kinds[name] == "text":
                 counts = values.setdefault(name, Counter())
