@@ -35,8 +35,8 @@ SAME_SOURCE = (
     "n_features",
 )  # what the data is
 HOW_TO_ACCEPT = (
-    "If the change is intended, run once with check_data.compare: false "
-    "(`dvc exp run -S check_data.compare=false`) and commit the result"
+    "If the change is intended, set check_data.compare: false, run dvc repro and commit, "
+    "then set it back (docs/data.md)"
 )
 
 
