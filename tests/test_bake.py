@@ -31,7 +31,7 @@ def expected_tree(package: str, ci: str = "github") -> set[str]:
         )),
         *(f"ci/{name}" for name in (
             "__init__", "__main__", "compare", "costs", "drift", "launch", "release", "report",
-            "leaderboard", "shell", "storage", "sweep", "training",
+            "changes", "leaderboard", "shell", "storage", "sweep", "training",
         )),
     ]  # fmt: skip
     tests = [

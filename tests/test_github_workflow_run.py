@@ -214,6 +214,22 @@ def test_a_worse_model_fails_the_gate_and_teardown_still_runs(world):
     assert machine_state(world, result.launches[0]) == "terminated"
 
 
+def test_new_data_dispatched_with_nothing_new_trains_nothing_and_opens_nothing(world):
+    """A repository_dispatch event of type new-data (what the job that writes the data sends)
+    starts the training on main as a schedule would; with no new orders behind the URL,
+    check_source finds them unchanged, no other stage runs, and no pull request is opened."""
+    project = world.clone("dispatch")
+    pulls = len(world.forge.pulls)
+    payload = {"action": "new-data", "client_payload": {}, "repository": {"full_name": "team/fraud-detection"}}
+    result = run_workflow(project, "repository_dispatch", payload, world.forge, world.secrets(), world.env())
+    assert result.returncode == 0, result.log[-6000:]
+    assert [result.job_result(job) for job in ("launch-runner", "train", "teardown")] == ["succeeded"] * 3
+    assert "Running stage 'check_source'" in result.log
+    assert "Running stage 'get_data'" not in result.log and "Running stage 'train'" not in result.log
+    assert "dvc.lock is unchanged: nothing to propose" in result.log
+    assert world.forge.pulls[pulls:] == []
+
+
 def test_a_scheduled_run_on_new_data_proposes_the_retrained_model(world):
     """The schedule on main, after new orders arrived behind the same URL: check_source sees
     them, the pipeline retrains, and the real `cml pr create` pushes a branch with the new

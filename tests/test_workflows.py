@@ -110,6 +110,7 @@ def test_github_triggers_follow_the_answers(baked):
         pytest.skip("no GitHub workflow in this bake")
     on = workflow(project)[True]
     assert on["pull_request"]["branches"] == ["main"]
+    assert on["repository_dispatch"] == {"types": ["new-data"]}  # the job that writes the data
     inputs = on["workflow_dispatch"]["inputs"]
     assert set(inputs) == {"exp_args", "cloud", "region", "instance_type", "gpu", "spot"}
     assert inputs["cloud"]["default"] == answers.get("cloud", "aws")
@@ -382,6 +383,36 @@ def test_gitlab_release_job_tags_a_merged_model(tmp_path):
             ["git", "-C", str(forge.bare), "rev-list", "-n1", "model@v0.0.1"], capture_output=True, text=True
         )
         assert tagged.stdout.strip() == head
+    finally:
+        forge.stop()
+        server.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.workflow_run
+@pytest.mark.xdist_group("gitlab")
+def test_gitlab_trigger_with_nothing_new_trains_nothing(tmp_path):
+    """A pipeline trigger (what the job that writes the data calls) runs the training on main as
+    a schedule does; with the data unchanged since main's training, only check_source runs, the
+    gate passes, and no merge request is proposed."""
+    server = S3Server(tmp_path / "s3").start()
+    forge = ForgeServer(tmp_path / "forge", kind="gitlab").start()
+    try:
+        server.make_bucket("models")
+        project = gitlab_project(tmp_path, server, forge)
+        run(project, sys.executable, "-m", "fraud_detection.ci", "train", env={**server.credentials(), "CI": ""})
+        run(project, "git", "commit", "-qam", "Trained")
+        run(project, "git", "push", "-q", "origin", "main", env=forge_git_env(forge))
+        log = gitlab_ci_local(project, {
+            "CI_PIPELINE_SOURCE": "trigger", "CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main",
+            "CI_COMMIT_MESSAGE": "Trained", "CI_SERVER_URL": forge.url,
+            "CI_PROJECT_PATH": "team/fraud-detection", **ci_variables(tmp_path, server, forge),
+        }, "--evaluate-rule-changes=false")  # fmt: skip
+        assert re.search(r"PASS\s+train", log), log
+        assert "Running stage 'check_source'" in log and "Running stage 'train'" not in log
+        assert "quality gate passed" in log
+        assert "dvc.lock is unchanged: nothing to propose" in log
+        assert not re.search(r"PASS\s+release", log)
     finally:
         forge.stop()
         server.stop()

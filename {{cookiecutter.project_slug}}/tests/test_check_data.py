@@ -131,3 +131,16 @@ def test_a_bad_threshold_names_its_key(params_file, key, value, message):
 
 def test_the_shipped_thresholds_are_valid(params_file):
     assert check_data.settings(p.load(params_file))["positive_share"] == (0.5, 2.0)
+
+
+def test_a_refusal_lists_what_stopped_the_run_then_the_rest(reference):
+    today = {**reference, "columns": dict(reference["columns"])}
+    today["columns"]["total"] = today["columns"].pop("amount")
+    findings = check_data.compare(reference, today, LIMITS, {})
+    text = check_data.refusal([f for f in findings if f.hard], findings)
+    assert text.startswith("# Data refused\n")
+    assert (
+        text.index("column 'amount' is missing")
+        < text.index("Also found:")
+        < text.index("column 'total' is new")
+    )

@@ -614,12 +614,52 @@ def test_launch_to_gitlab_needs_a_trigger_token(monkeypatch):
 # --- propose, sweep and the command line ----------------------------------------------------------
 
 
-def test_propose_with_nothing_retrained_opens_nothing(scratch):
-    """It says there is nothing to propose, when dvc.lock and params.yaml are as committed."""
+def test_propose_with_nothing_retrained_opens_nothing(scratch, tmp_path):
+    """It says there is nothing to propose, in its log and the job summary, when dvc.lock and
+    params.yaml are as committed."""
     repo, env = scratch
-    result = ci(repo, env, "propose")
+    summary = tmp_path / "summary.md"
+    result = ci(repo, {**env, "GITHUB_STEP_SUMMARY": str(summary)}, "propose")
     assert result.returncode == 0, result.stderr
     assert "dvc.lock is unchanged: nothing to propose" in result.stderr
+    assert summary.read_text(encoding="utf-8").startswith(
+        "No new data and no change to the pipeline"
+    )
+
+
+def test_refused_posts_nothing_when_the_check_refused_nothing(scratch, tmp_path):
+    """It says so and writes no summary, when the data check left no refusal."""
+    repo, env = scratch
+    summary = tmp_path / "summary.md"
+    result = ci(repo, {**env, "GITHUB_STEP_SUMMARY": str(summary)}, "refused")
+    assert result.returncode == 0, result.stderr
+    assert "the data check refused nothing in this run" in result.stderr
+    assert not summary.exists()
+
+
+def test_refused_puts_the_findings_in_the_job_summary_and_posts_them(scratch, tmp_path):
+    """It copies the refusal into the job summary and posts it through cml, when the data check
+    refused the day's data in CI."""
+    repo, env = scratch
+    calls = fake_program(tmp_path / "bin", "cml", exit_code=0)
+    (repo / "data_refused.md").write_text(
+        "# Data refused\n\n- column 'amount' is missing\n", encoding="utf-8"
+    )
+    summary = tmp_path / "summary.md"
+    env = {
+        **first_in_path(env, tmp_path / "bin"),
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "CI": "true",
+    }
+    result = ci(repo, env, "refused")
+    assert result.returncode == 0, result.stderr
+    assert "- column 'amount' is missing" in summary.read_text(encoding="utf-8")
+    assert calls.read_text(encoding="utf-8").split() == [
+        "comment",
+        "create",
+        "--publish",
+        "data_refused.md",
+    ]
 
 
 def test_propose_outside_ci_opens_nothing(scratch, tmp_path):

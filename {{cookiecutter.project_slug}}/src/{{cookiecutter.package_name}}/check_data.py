@@ -7,7 +7,8 @@ or of another kind, label values never seen, a column almost all missing, too fe
 positive share out of its band) stops the pipeline here, before prepare: one `ERROR:` line
 each, naming the column and what to do; the model and its metrics stay as they were. Soft
 findings (a new column, more missing values, unseen text values) go to data/checks.json for
-the report, with both profiles' rows and time ranges. The thresholds are check_data in
+the report, with both profiles' rows and time ranges; a refusal is also written to
+data_refused.md, which CI posts (`ci refused`). The thresholds are check_data in
 params.yaml. With no reference (a first run) or a new source, nothing is compared.
 """
 
@@ -23,7 +24,7 @@ from .core import profile as profiles
 from .core.cli import UserError, run
 from .core.dataset import row_groups
 from .core.files import write_text_atomic
-from .core.paths import CHECKS, PROFILE, RAW_DATA
+from .core.paths import CHECKS, PROFILE, RAW_DATA, REFUSAL
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,11 @@ def reference(revision: str = "HEAD") -> dict | None:
         return None
 
 
+def percent(share: float, digits: int = 0) -> str:
+    """A share as a percentage: 0.625 -> "62%"."""
+    return f"{100 * share:.{digits}f}" + "%"
+
+
 def compare(old: dict, new: dict, limits: dict, unseen: dict[str, float]) -> list[Finding]:
     """The findings of today's profile ``new`` against the reference ``old``."""
     findings: list[Finding] = []
@@ -103,16 +109,16 @@ def compare(old: dict, new: dict, limits: dict, unseen: dict[str, float]) -> lis
             continue
         if is_["missing"] > limits["max_missing"] and is_["missing"] > was["missing"]:
             findings.append(Finding(True, name, (
-                f"column {name!r} is {is_['missing']:.0%} missing (was {was['missing']:.0%}), past "
+                f"column {name!r} is {percent(is_['missing'])} missing (was {percent(was['missing'])}), past "
                 f"check_data.max_missing {limits['max_missing']:g}. Fix the source's export. {HOW_TO_ACCEPT}"
             )))  # fmt: skip
         elif is_["missing"] - was["missing"] > limits["missing_increase"]:
             findings.append(Finding(False, name, (
-                f"column {name!r} is {is_['missing']:.0%} missing, {was['missing']:.0%} before"
+                f"column {name!r} is {percent(is_['missing'])} missing, {percent(was['missing'])} before"
             )))  # fmt: skip
         if name in unseen and unseen[name] > limits["max_unseen"]:
             findings.append(Finding(False, name, (
-                f"{unseen[name]:.0%} of column {name!r}'s values were never seen before"
+                f"{percent(unseen[name])} of column {name!r}'s values were never seen before"
             )))  # fmt: skip
     label = new["label"]["column"]
     known, values = old["label"].get("values"), new["label"].get("values")
@@ -132,7 +138,7 @@ def compare(old: dict, new: dict, limits: dict, unseen: dict[str, float]) -> lis
         share, was_share = new["label"]["positive_share"], old["label"]["positive_share"]
         if was_share and not low * was_share <= share <= high * was_share:
             findings.append(Finding(True, label, (
-                f"the positive share of label column {label!r} is {share:.2%}, {was_share:.2%} before: "
+                f"the positive share of label column {label!r} is {percent(share, 2)}, {percent(was_share, 2)} before: "
                 f"outside check_data.positive_share [{low:g}, {high:g}] times it. Check the label's export"
             )))  # fmt: skip
     return findings
@@ -174,7 +180,9 @@ def main() -> None:
     findings = compare(old, today, limits, unseen_shares(old, today)) if old else []
     hard = [finding for finding in findings if finding.hard]
     if hard:
+        write_text_atomic(REFUSAL, refusal(hard, findings))
         raise UserError("\nERROR: ".join(finding.text for finding in hard))
+    REFUSAL.unlink(missing_ok=True)
     for finding in findings:
         log.warning("%s", finding.text)
     report = {
@@ -188,6 +196,22 @@ def main() -> None:
         "checked %d rows: %s", today["rows"],
         f"{len(findings)} finding(s) for the report" if findings else "nothing to report",
     )  # fmt: skip
+
+
+def refusal(hard: list[Finding], findings: list[Finding]) -> str:
+    """The Markdown that CI posts for a day the check refused (`ci refused`)."""
+    lines = [
+        "# Data refused",
+        "",
+        "The data check stopped the run before training: today's data differs from the data "
+        "the committed model was trained on. The model and its metrics are unchanged.",
+        "",
+        *(f"- {finding.text}" for finding in hard),
+    ]
+    soft = [finding for finding in findings if not finding.hard]
+    if soft:
+        lines += ["", "Also found:", "", *(f"- {finding.text}" for finding in soft)]
+    return "\n".join(lines) + "\n"
 
 
 def summary(profile: dict) -> dict[str, Any]:

@@ -7,6 +7,7 @@ laptop:
     python -m {{ cookiecutter.package_name }}.ci report [--base main] [--output report.md]
     python -m {{ cookiecutter.package_name }}.ci gate [--base main] [--json]
     python -m {{ cookiecutter.package_name }}.ci propose
+    python -m {{ cookiecutter.package_name }}.ci refused
     python -m {{ cookiecutter.package_name }}.ci launch [--exp-args ...] [--gpu t4] [--instance-type l]
     python -m {{ cookiecutter.package_name }}.ci release [--bump patch|minor|major] [--stage prod] [--push]
     python -m {{ cookiecutter.package_name }}.ci sweep [-S train.xgboost.max_depth=3,6] [--jobs 2 | --shard 1/2 | --leaderboard]
@@ -16,7 +17,9 @@ laptop:
 base branch's model and this run's on the same test set (compare.py); report.py builds the
 report, with drift (drift.py) and the steps' wall times and the runner's cost (costs.py).
 `report` and `propose` post through CML when CML is installed and the CI variable is set;
-otherwise they write their output and say that they did not post. `launch` starts the CI
+otherwise they write their output and say that they did not post. `refused` posts, after a
+failed training, what the data check refused (check_data.py wrote it), if it refused.
+On GitHub, `propose` and `refused` also write a line to the job's summary. `launch` starts the CI
 training from a laptop (launch.py); `release` registers the model as a new version with GTO
 (release.py); `sweep` runs a grid of experiments and ranks them (sweep.py); `storage`
 pushes and pulls with a time limit and retries (storage.py).
@@ -27,12 +30,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shlex
 from pathlib import Path
 
 from ..core import params as p
 from ..core.cli import UserError, run
-from ..core.paths import MODEL, RAW_DATA, TEST_DATA
+from ..core.paths import MODEL, RAW_DATA, REFUSAL, TEST_DATA
 from . import storage
 from .compare import compare
 from .costs import Runner
@@ -88,10 +92,21 @@ def release_model(bump: str, stage: str | None, push: bool) -> None:
     release(bump, stage, push)
 
 
+def job_summary(text: str) -> None:
+    """Add ``text`` to the GitHub job's summary page, when there is one."""
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as out:
+            out.write(text.rstrip("\n") + "\n")
+
+
 def propose(title: str) -> None:
     """Open a pull request with the retrained dvc.lock (the outputs are in the DVC remote)."""
     if not git("status", "--porcelain", "--", "dvc.lock", "params.yaml").stdout.strip():
         log.info("dvc.lock is unchanged: nothing to propose")
+        job_summary(
+            "No new data and no change to the pipeline: the model is as it was, nothing proposed."
+        )
         return
     why_not = can_post()
     if why_not:
@@ -99,6 +114,20 @@ def propose(title: str) -> None:
         return
     # --skip-ci: the proposal's own commit starts no pipeline (on GitLab, a merge-request training).
     cml("pr", "create", "--skip-ci", "--md", "--title", title, "dvc.lock", "params.yaml")
+
+
+def refused() -> None:
+    """Post the data check's refusal, if this run's check refused the data."""
+    if not REFUSAL.exists():
+        log.info("the data check refused nothing in this run")
+        return
+    job_summary(REFUSAL.read_text(encoding="utf-8"))
+    why_not = can_post()
+    if why_not:
+        log.info("%s not posted: %s", REFUSAL, why_not)
+        return
+    post_comment(REFUSAL)
+    log.info("the data check's refusal posted")
 
 
 def sweep_arguments(sweep_parser: argparse.ArgumentParser) -> None:
@@ -179,6 +208,7 @@ def command_line() -> argparse.ArgumentParser:
     add("--gpu", choices=["nogpu", "t4", "v100", "k80"], help="the runner's GPU")
     add("--spot", action=argparse.BooleanOptionalAction, help="a spot instance (or --no-spot)")
     add("--ref", help="branch to train (default: the checked-out one)")
+    commands.add_parser("refused", help="post what the data check refused, after a failed training")
     add = commands.add_parser(
         "release", help="register the committed model as a new version (GTO), if it passes the gate"
     ).add_argument
@@ -227,6 +257,7 @@ def main(argv: list[str] | None = None) -> None:
         "report": lambda: report(args.base, args.output),
         "gate": lambda: gate(args.base, args.json),
         "propose": lambda: propose(args.title),
+        "refused": refused,
         "release": lambda: release_model(args.bump, args.stage, args.push),
         "sweep": lambda: sweep(args),
         "storage": lambda: storage.transfer(args.direction, args.timeout, args.retries, extra),

@@ -24,3 +24,6 @@ TRAIN_LIVE_DIR = Path("dvclive/train")
 EVALUATE_LIVE_DIR = Path("dvclive/evaluate")
 
 TRAINING_TIMES = Path("training_times.json")  # written by `ci train` for its report; not tracked
+REFUSAL = Path(
+    "data_refused.md"
+)  # check_data's findings when it stops the run, for CI to post; not tracked
