@@ -96,7 +96,7 @@ def test_answers_are_kept(baked):
     assert not any(key in kept for key in ("_output_dir", "_repo_dir", "_checkout"))
 
 
-def test_dvc_yaml_has_the_five_stages(baked):
+def test_dvc_yaml_has_every_stage(baked):
     """dvc.yaml runs each stage's module, with its module in deps and its params named; only
     check_source runs every time."""
     project, _, _ = baked

@@ -139,6 +139,9 @@ def test_github_jobs_launch_train_and_always_tear_down(baked):
         assert f"python -m fraud_detection.{command}" in runs
     propose = next(step for step in jobs["train"]["steps"] if "ci propose" in step.get("run", ""))
     assert propose["if"] == "github.event_name != 'pull_request'"
+    train = next(step for step in jobs["train"]["steps"] if "ci train" in step.get("run", ""))
+    refused = next(step for step in jobs["train"]["steps"] if "ci refused" in step.get("run", ""))
+    assert refused["if"] == f"failure() && steps.{train['id']}.outcome == 'failure'"  # a refused day, posted
     assert jobs["teardown"]["if"] == "always() && needs.launch-runner.result != 'skipped'"
     assert jobs["teardown"]["needs"] == ["launch-runner", "train"]
 
@@ -227,6 +230,9 @@ def test_gitlab_pipeline_structure(baked):
     assert "--single" in " ".join(pipeline["launch-runner"]["script"])
     assert pipeline["train"]["needs"] == [{"job": "launch-runner", "optional": True}]
     assert pipeline["train"]["tags"] == ["$RUNNER_TAG"]
+    [refused] = pipeline["train"]["after_script"]  # a refused day, posted
+    assert '"$CI_JOB_STATUS" = "failed"' in refused and "ci refused" in refused
+    assert "data_refused.md" in pipeline["train"]["artifacts"]["paths"]
     never = {"if": '$RELEASE_ONLY == "true"', "when": "never"}
     for job in ("launch-runner", "train", "teardown"):
         assert pipeline[job]["rules"][0] == never, job
