@@ -6,7 +6,8 @@ is edited as a person would, `positive_label: yes` unquoted. It trains, runs an 
 through `dvc exp run -S` (which rewrites params.yaml as YAML 1.2), applies and commits it,
 takes a new day of rows and retrains. Then a branch derives a feature in features.py alone
 and drops a raw column: the derived column reaches training and evaluation, and the gate
-still scores main's model with main's feature code.
+still scores main's model with main's feature code. Last, days of bad data: the data check
+refuses them before training, or reports them, and the fixed data loses nothing.
 """
 
 from __future__ import annotations
@@ -152,3 +153,51 @@ def test_a_derived_feature_reaches_training_and_main_is_scored_with_its_own_code
     text = (project / "report.md").read_text()
     assert "`main`'s model (champion)" in text
     assert "loan_to_income" in text  # drift measures the derived column too
+
+
+def digests(project) -> dict[str, bytes]:
+    """The model and the metrics, byte for byte."""
+    return {name: (project / name).read_bytes() for name in ("models/model.joblib", "dvclive/evaluate/metrics.json")}
+
+
+def new_day(project, frame: pd.DataFrame) -> subprocess.CompletedProcess:
+    """Write ``frame`` as the day's loans.csv, track it, and run `dvc repro` (its result, unchecked)."""
+    frame.to_csv(project / "data/loans.csv", index=False)
+    run(project, "dvc", "add", "data/loans.csv")
+    return run(project, "dvc", "repro", check=False)
+
+
+def test_a_bad_day_is_refused_a_thin_one_reported_and_the_good_data_comes_back(project):
+    """Against the committed model's data: a renamed column and an empty label each stop the run
+    in one ERROR line naming the column, the model and metrics untouched; 60% missing amounts
+    train and the report flags the column; the committed data back, nothing is lost."""
+    before = digests(project)
+    committed = pd.read_csv(project / "data/loans.csv")
+
+    renamed = new_day(project, committed.rename(columns={"income": "yearly_income"}))
+    assert renamed.returncode != 0
+    errors = [line for line in renamed.stderr.splitlines() if line.startswith("ERROR: column")]
+    assert len(errors) == 1 and errors[0].startswith("ERROR: column 'income' is missing"), renamed.stderr
+    assert "'yearly_income': renamed?" in errors[0]
+    assert digests(project) == before
+
+    empty = new_day(project, committed.assign(repaid=None))
+    assert empty.returncode != 0
+    errors = [line for line in empty.stderr.splitlines() if "'repaid'" in line]
+    assert len(errors) == 1 and errors[0].startswith("ERROR: every row's label (column 'repaid') is missing")
+    assert digests(project) == before
+
+    thin = committed.copy()
+    thin.loc[np.random.default_rng(1).random(len(thin)) < 0.6, "amount"] = np.nan
+    trained = new_day(project, thin)
+    assert trained.returncode == 0, trained.stderr
+    assert "Running stage 'train'" in trained.stdout
+    findings = json.loads((project / "data/checks.json").read_text())["findings"]
+    assert [(f["hard"], f["column"]) for f in findings] == [(False, "amount")]
+    run(project, sys.executable, "-m", "car_loans.ci", "report", "--base", "main")
+    assert "- column 'amount' is 6" in (project / "report.md").read_text()  # about 60% missing
+
+    back = new_day(project, committed)  # the export fixed: the committed day's rows again
+    assert back.returncode == 0, back.stderr
+    assert "Running stage 'train'" not in back.stdout  # restored from the run-cache, not retrained
+    assert digests(project) == before, back.stdout
