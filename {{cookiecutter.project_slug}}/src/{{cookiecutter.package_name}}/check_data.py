@@ -181,6 +181,7 @@ def main() -> None:
     hard = [finding for finding in findings if finding.hard]
     if hard:
         write_text_atomic(REFUSAL, refusal(hard, findings))
+        # One `ERROR:` line per finding: cli.run writes the prefix of the first.
         raise UserError("\nERROR: ".join(finding.text for finding in hard))
     REFUSAL.unlink(missing_ok=True)
     for finding in findings:
