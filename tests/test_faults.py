@@ -17,7 +17,7 @@ from conftest import bake, project_env, run, set_params, stages_run
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("faults")]
 STAGES = ["get_data", "prepare", "train", "evaluate"]
-ALL = ["check_source", *STAGES]
+ALL = ["check_source", "get_data", "check_data", "prepare", "train", "evaluate"]
 MODELS = ["xgboost", "random_forest", "logistic_regression"]
 PREDICT = (
     "import hashlib, joblib; "

@@ -218,7 +218,7 @@ def test_new_data_dispatched_with_nothing_new_trains_nothing_and_opens_nothing(w
     """A repository_dispatch event of type new-data (what the job that writes the data sends)
     starts the training on main as a schedule would; with no new orders behind the URL,
     check_source finds them unchanged, no other stage runs, and no pull request is opened."""
-    project = world.clone("dispatch")
+    project = world.clone("new-data")
     pulls = len(world.forge.pulls)
     payload = {"action": "new-data", "client_payload": {}, "repository": {"full_name": "team/fraud-detection"}}
     result = run_workflow(project, "repository_dispatch", payload, world.forge, world.secrets(), world.env())
