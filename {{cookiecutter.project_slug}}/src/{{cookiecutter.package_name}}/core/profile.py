@@ -4,7 +4,7 @@ The check_data stage keeps one with each day's data (data/profile.json) and comp
 today's with the profile of the data the committed model was trained on (check_data.py):
 the rows, the label's positive share and its values in the source, and for each column
 its kind, its share of missing values, the most frequent values of a text column, and
-the time range of prepare.time_column. Memory stays that of one row group.
+the time range of prepare.time_column. Memory stays that of one column of one row group.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .dataset import label_of, row_groups
+from .dataset import label_of
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -57,21 +57,23 @@ def label_values(path: Path) -> dict[str, int] | None:
 
 
 def learn(path: Path, time_column: str = "") -> dict[str, Any]:
-    """The profile of the Parquet file ``path``, read a row group at a time."""
+    """The profile of the Parquet file ``path``, read one column of one row group at a time."""
     import pyarrow.compute as pc
+    import pyarrow.parquet as pq
 
-    rows, positives = 0, 0
+    source = pq.ParquetFile(path)
+    names = source.schema_arrow.names
+    label, rows, positives = label_of(names), source.metadata.num_rows, 0
     kinds: dict[str, str] = {}
     missing: Counter[str] = Counter()
     values: dict[str, Counter[str]] = {}
     first = last = None
-    label = None
-    for table in row_groups(path):
-        label = label_of(table.column_names)
-        rows += table.num_rows
-        positives += int(pc.sum(table.column(label)).as_py() or 0)
-        for name in table.column_names[:-1]:
-            column = table.column(name)
+    for group in range(source.num_row_groups):
+        for name in names:
+            column = source.read_row_group(group, columns=[name]).column(0)
+            if name == label:
+                positives += int(pc.sum(column).as_py() or 0)
+                continue
             if kinds.get(name, "empty") == "empty":  # a first row group may hold no value
                 kinds[name] = kind(column.type) or str(column.type)
             missing[name] += column.null_count
@@ -81,10 +83,10 @@ def learn(path: Path, time_column: str = "") -> dict[str, Any]:
                     counts[item["values"]] += item["counts"]
                 if len(counts) > 10 * TOP_VALUES:  # bounded however many distinct values come
                     values[name] = Counter(dict(counts.most_common(TOP_VALUES)))
-        if time_column and time_column in table.column_names:
-            low, high = time_range(table.column(time_column))
-            first = low if first is None or (low and low < first) else first
-            last = high if last is None or (high and high > last) else last
+            if name == time_column:
+                low, high = time_range(column)
+                first = low if first is None or (low and low < first) else first
+                last = high if last is None or (high and high > last) else last
     columns = {
         name: {
             "kind": kinds[name],
