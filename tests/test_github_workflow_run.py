@@ -230,6 +230,30 @@ def test_new_data_dispatched_with_nothing_new_trains_nothing_and_opens_nothing(w
     assert world.forge.pulls[pulls:] == []
 
 
+def test_a_day_of_broken_data_is_refused_and_its_findings_posted(world):
+    """The schedule on main, after the export renamed a column: check_data refuses the day, the
+    train job fails before anything is trained, the findings are posted on the commit instead
+    of a report, no pull request is opened, and teardown still runs."""
+    world.publish(orders(DAY).rename(columns={"amount": "total"}))
+    try:
+        project = world.clone("refused")
+        pulls, comments = len(world.forge.pulls), len(world.forge.comments)
+        payload = {"schedule": "0 8 * * *", "repository": {"full_name": "team/fraud-detection"}}
+        result = run_workflow(project, "schedule", payload, world.forge, world.secrets(), world.env())
+        assert result.returncode != 0
+        assert [result.job_result(job) for job in ("launch-runner", "train", "teardown")] == [
+            "succeeded", "failed", "succeeded",
+        ], result.log[-6000:]  # fmt: skip
+        assert "ERROR: column 'amount' is missing from today's data" in result.log
+        assert "Running stage 'prepare'" not in result.log and "Running stage 'train'" not in result.log
+        [comment] = world.forge.comments[comments:]
+        assert comment["target"] == "commit"
+        assert comment["body"].startswith("# Data refused") and "column 'amount' is missing" in comment["body"]
+        assert world.forge.pulls[pulls:] == []
+    finally:
+        world.publish(orders(DAY))
+
+
 def test_a_scheduled_run_on_new_data_proposes_the_retrained_model(world):
     """The schedule on main, after new orders arrived behind the same URL: check_source sees
     them, the pipeline retrains, and the real `cml pr create` pushes a branch with the new
