@@ -153,6 +153,11 @@ def test_a_derived_feature_reaches_training_and_main_is_scored_with_its_own_code
     text = (project / "report.md").read_text()
     assert "`main`'s model (champion)" in text
     assert "loan_to_income" in text  # drift measures the derived column too
+    data = text.split("## Data: what the models learned from")[1].split("## Drift")[0]
+    [training] = [line for line in data.splitlines() if line.startswith("| Training |")]
+    assert training.count(", 2026-01-01T00:00:00 to 2026-") == 2, data  # main's and the branch's
+    assert "New rows (later than 2026-" in data and "): 0." in data  # the same rows as main's
+    assert "- `src/car_loans/features.py`" in text.split("## Code changed since `main`")[1]
 
 
 def digests(project) -> dict[str, bytes]:
