@@ -370,15 +370,10 @@ def test_gitlab_release_job_tags_a_merged_model(tmp_path):
     try:
         server.make_bucket("models")
         project = gitlab_project(tmp_path, server, forge)
-        run(project, sys.executable, "-m", "fraud_detection.ci", "train", env={**server.credentials(), "CI": ""})
-        run(project, "git", "commit", "-qam", "Retrained model")
-        run(project, "git", "push", "-q", "origin", "main", env=forge_git_env(forge))
+        train_main(project, server, forge, "Retrained model")
         # gitlab-ci-local checks `changes:` against the default branch, which a push to it equals.
-        log = gitlab_ci_local(project, {
-            "CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main",
-            "CI_COMMIT_MESSAGE": "Retrained model", "CI_SERVER_URL": forge.url,
-            "CI_PROJECT_PATH": "team/fraud-detection", **ci_variables(tmp_path, server, forge),
-        }, "--evaluate-rule-changes=false")  # fmt: skip
+        variables = on_main("push", "Retrained model", tmp_path, server, forge)
+        log = gitlab_ci_local(project, variables, "--evaluate-rule-changes=false")
         assert re.search(r"PASS\s+release", log), log
         assert not re.search(r"PASS\s+train", log)
         assert "released model@v0.0.1 and pushed the tags to origin" in log
@@ -405,14 +400,9 @@ def test_gitlab_trigger_with_nothing_new_trains_nothing(tmp_path):
     try:
         server.make_bucket("models")
         project = gitlab_project(tmp_path, server, forge)
-        run(project, sys.executable, "-m", "fraud_detection.ci", "train", env={**server.credentials(), "CI": ""})
-        run(project, "git", "commit", "-qam", "Trained")
-        run(project, "git", "push", "-q", "origin", "main", env=forge_git_env(forge))
-        log = gitlab_ci_local(project, {
-            "CI_PIPELINE_SOURCE": "trigger", "CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main",
-            "CI_COMMIT_MESSAGE": "Trained", "CI_SERVER_URL": forge.url,
-            "CI_PROJECT_PATH": "team/fraud-detection", **ci_variables(tmp_path, server, forge),
-        }, "--evaluate-rule-changes=false")  # fmt: skip
+        train_main(project, server, forge, "Trained")
+        variables = on_main("trigger", "Trained", tmp_path, server, forge)
+        log = gitlab_ci_local(project, variables, "--evaluate-rule-changes=false")
         assert re.search(r"PASS\s+train", log), log
         assert "Running stage 'check_source'" in log and "Running stage 'train'" not in log
         assert "quality gate passed" in log
@@ -421,6 +411,22 @@ def test_gitlab_trigger_with_nothing_new_trains_nothing(tmp_path):
     finally:
         forge.stop()
         server.stop()
+
+
+def train_main(project: Path, server: S3Server, forge: ForgeServer, message: str) -> None:
+    """Train ``project`` here with `ci train` (pushing to S3), commit, and push main to the forge."""
+    run(project, sys.executable, "-m", "fraud_detection.ci", "train", env={**server.credentials(), "CI": ""})
+    run(project, "git", "commit", "-qam", message)
+    run(project, "git", "push", "-q", "origin", "main", env=forge_git_env(forge))
+
+
+def on_main(source: str, message: str, tmp_path: Path, server: S3Server, forge: ForgeServer) -> dict[str, str]:
+    """The variables of a pipeline on main started by ``source`` (push, trigger, ...)."""
+    return {
+        "CI_PIPELINE_SOURCE": source, "CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main",
+        "CI_COMMIT_MESSAGE": message, "CI_SERVER_URL": forge.url,
+        "CI_PROJECT_PATH": "team/fraud-detection", **ci_variables(tmp_path, server, forge),
+    }  # fmt: skip
 
 
 def gitlab_project(tmp_path: Path, server: S3Server, forge: ForgeServer) -> Path:
