@@ -145,6 +145,7 @@ def names(grid: Grid, sweep_id: str) -> list[str]:
 def run_local(grid: Grid, sweep_id: str, jobs: int, output: Path) -> None:
     """Queue the grid as DVC expands it, run the queue ``jobs`` at a time, wait, write the leaderboard."""
     from dvc.api import exp_show
+    from dvc.exceptions import NotDvcRepoError
 
     ensure_git_identity()
     wanted = names(grid, sweep_id)
@@ -154,12 +155,18 @@ def run_local(grid: Grid, sweep_id: str, jobs: int, output: Path) -> None:
     dvc("exp", "run", "--queue", *(arg for item in lists for arg in ("-S", item)), "--name", label)
     dvc("queue", "start", "-j", str(jobs))
     states: dict[str, str] = {}
+    misreads = 0
     while len(states) < len(wanted) or {"Queued", "Running"} & set(states.values()):
         time.sleep(2)
         try:
             rows = exp_show()
-        except (FileNotFoundError, ValueError):  # a run ended as DVC read its state: ask again
+        except (FileNotFoundError, ValueError, NotDvcRepoError):
+            # A run ended, and its workspace went away, while DVC read it: ask again.
+            misreads += 1
+            if misreads > 30:
+                raise
             continue
+        misreads = 0
         states = {
             row["Experiment"]: row.get("State") or "Success"
             for row in rows
