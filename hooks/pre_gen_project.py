@@ -33,6 +33,15 @@ URL_SCHEMES = {
 }
 CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 6))
 CML_SIZES = {"m", "l", "xl"}
+# The clouds that rent each GPU (ci/machines.py names their machines).
+GPU_CLOUDS = {
+    "t4": ("aws", "gcp", "azure"),
+    "a10g": ("aws",),
+    "l4": ("aws", "gcp"),
+    "a100": ("aws", "gcp", "azure"),
+    "h100": ("aws", "gcp", "azure"),
+}
+LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # Instance families that carry a GPU, per cloud (the start of the native type name).
 GPU_FAMILIES = {
     "aws": (
@@ -60,7 +69,8 @@ CHOICES = {
     "dvc_remote": ["local", "s3", "gs", "azure", "gdrive", "ssh", "none"],
     "ci": ["github", "gitlab", "both", "none"],
     "cloud": ["aws", "gcp", "azure"],
-    "cloud_gpu": ["nogpu", "t4", "v100", "k80"],
+    "runner": ["cml", "ec2-github-runner", "labels"],
+    "cloud_gpu": ["nogpu", "t4", "a10g", "l4", "a100", "h100"],
     "aws_auth": ["keys", "oidc"],
 }
 
@@ -203,11 +213,39 @@ def check_runner(answers: dict) -> str | None:
         if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$", str(answers.get(key, ""))):
             return f"{key} {answers.get(key)!r} is not a single word. Give a name such as 'm' or 'us-east-1'"
     kind, gpu, cloud = str(answers["cloud_instance_type"]), answers["cloud_gpu"], answers["cloud"]
+    if gpu != "nogpu" and cloud not in GPU_CLOUDS.get(gpu, ()):
+        offered = ", ".join(name for name, clouds in GPU_CLOUDS.items() if cloud in clouds)
+        return f"{cloud} rents no {gpu.upper()} GPU. Choose cloud_gpu among nogpu, {offered}, or another cloud"
     if gpu != "nogpu" and kind.lower() not in CML_SIZES and not kind.lower().startswith(GPU_FAMILIES[cloud]):
         return (
             f"cloud_instance_type {kind!r} on {cloud} has no GPU, but cloud_gpu is {gpu!r}. "
             f"Use a GPU type (e.g. {GPU_FAMILIES[cloud][-3]}...), one of CML's sizes m, l, xl, or cloud_gpu 'nogpu'"
         )
+    return None
+
+
+def check_provider(answers: dict) -> str | None:
+    """ec2-github-runner starts EC2 machines for GitHub; labels need at least one label."""
+    provider = answers.get("runner", "cml")
+    if provider == "ec2-github-runner":
+        if answers["ci"] in ("gitlab", "none"):
+            return (
+                f"runner 'ec2-github-runner' registers GitHub runners, but ci is {answers['ci']!r}. "
+                "Choose runner 'cml' or 'labels', or ci 'github' or 'both'"
+            )
+        if answers["cloud"] != "aws":
+            return (
+                f"runner 'ec2-github-runner' starts AWS machines, but cloud is {answers['cloud']!r}. "
+                "Choose cloud 'aws' or runner 'cml'"
+            )
+    if provider == "labels":
+        labels = [label.strip() for label in str(answers.get("runner_labels", "")).split(",")]
+        bad = [label for label in labels if not LABEL.match(label)]
+        if bad:
+            return (
+                f"runner_labels {answers.get('runner_labels')!r} has an empty or unusable label {bad[0]!r}. "
+                "Give your runners' labels separated by commas, e.g. 'self-hosted, gpu'"
+            )
     return None
 
 
@@ -238,6 +276,7 @@ CHECKS = (
     check_endpoint,
     check_schedule,
     check_runner,
+    check_provider,
     check_auth,
     check_git,
 )

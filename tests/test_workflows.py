@@ -300,7 +300,7 @@ def test_a_gpu_runner_trains_xgboost_on_cuda(baked):
         script = gitlab(project)["train"]["script"]
         line = next(line for line in script if "DEVICE=" in line)
         assert any('--device "$DEVICE"' in command for command in script if "ci train" in command)
-        for gpu, device in (("nogpu", "cpu"), ("v100", "cuda"), ("t4", "cuda")):
+        for gpu, device in (("nogpu", "cpu"), ("h100", "cuda"), ("t4", "cuda")):
             shell = subprocess.run(
                 ["bash", "-c", f'{line}\necho "$DEVICE"'], env={"GPU": gpu}, capture_output=True, text=True
             )

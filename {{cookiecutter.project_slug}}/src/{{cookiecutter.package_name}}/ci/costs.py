@@ -18,21 +18,8 @@ from importlib.resources import files
 from pathlib import Path
 
 from ..core.paths import TRAINING_TIMES
+from .machines import Refused, machine_type
 
-# CML's generic instance types (with a GPU: type+gpu), as its Terraform provider launches them.
-GENERIC_TYPES = {
-    "aws": {
-        "m": "m5.2xlarge", "l": "m5.8xlarge", "xl": "m5.16xlarge",
-        "m+t4": "g4dn.xlarge", "m+k80": "p2.xlarge", "l+k80": "p2.8xlarge", "xl+k80": "p2.16xlarge",
-        "m+v100": "p3.xlarge", "l+v100": "p3.8xlarge", "xl+v100": "p3.16xlarge",
-    },
-    "azure": {
-        "m": "Standard_F8s_v2", "l": "Standard_F32s_v2", "xl": "Standard_F64s_v2",
-        "m+t4": "Standard_NC4as_T4_v3", "m+k80": "Standard_NC6", "l+k80": "Standard_NC12",
-        "xl+k80": "Standard_NC24", "m+v100": "Standard_NC6s_v3", "l+v100": "Standard_NC12s_v3",
-        "xl+v100": "Standard_NC24s_v3",
-    },
-}  # fmt: skip
 
 
 class Stopwatch:
@@ -98,8 +85,10 @@ class Runner:
     @property
     def machine(self) -> str:
         """The cloud's own name of the machine type (a generic type resolved as CML does)."""
-        key = self.instance_type if self.gpu == "nogpu" else f"{self.instance_type}+{self.gpu}"
-        return GENERIC_TYPES.get(self.cloud, {}).get(key, self.instance_type)
+        try:
+            return machine_type(self.cloud, self.gpu, self.instance_type, native=True)[0]
+        except Refused:
+            return self.instance_type
 
 
 def prices() -> dict:
