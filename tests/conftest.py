@@ -42,7 +42,15 @@ def choices() -> dict[str, list]:
 
 # Combinations the pre-generation hook refuses (test_hooks.py proves it), with the key whose
 # value the matrix moves on to make the row valid.
-REFUSED = [(lambda row: row["aws_auth"] == "oidc" and row["ci"] in ("gitlab", "none"), "aws_auth")]
+GPU_CLOUDS = {"a10g": ("aws",), "l4": ("aws", "gcp")}  # the GPUs that not every cloud rents
+REFUSED = [
+    (lambda row: row["aws_auth"] == "oidc" and row["ci"] in ("gitlab", "none"), "aws_auth"),
+    (
+        lambda row: row["runner"] == "ec2-github-runner" and (row["ci"] in ("gitlab", "none") or row["cloud"] != "aws"),
+        "runner",
+    ),
+    (lambda row: row["cloud"] not in GPU_CLOUDS.get(row["cloud_gpu"], (row["cloud"],)), "cloud_gpu"),
+]
 
 
 def repaired(row: dict) -> dict:

@@ -20,7 +20,7 @@ STAGES = ["check_source", "get_data", "check_data", "prepare", "train", "evaluat
 EXTRAS = {"local": None, "none": None, "s3": "s3", "gs": "gs", "azure": "azure", "gdrive": "gdrive", "ssh": "ssh"}
 
 
-def expected_tree(package: str, ci: str = "github") -> set[str]:
+def expected_tree(package: str, ci: str = "github", janitor: bool = True) -> set[str]:
     """The files a bake must hold, and no others (git's own folder aside)."""
     modules = [
         "__init__", "check_source", "get_data", "check_data", "prepare", "train", "evaluate",
@@ -31,12 +31,12 @@ def expected_tree(package: str, ci: str = "github") -> set[str]:
         )),
         *(f"ci/{name}" for name in (
             "__init__", "__main__", "compare", "costs", "drift", "launch", "release", "report",
-            "changes", "leaderboard", "shell", "storage", "sweep", "training",
+            "changes", "leaderboard", "machines", "shell", "storage", "sweep", "training",
         )),
     ]  # fmt: skip
     tests = [
         "conftest", "test_batches", "test_check_data", "test_ci", "test_costs", "test_drift", "test_evaluate",
-        "test_features", "test_get_data", "test_layers", "test_params", "test_pipeline",
+        "test_features", "test_get_data", "test_layers", "test_machines", "test_params", "test_pipeline",
         "test_prepare", "test_sources", "test_sweep", "test_train",
     ]  # fmt: skip
     docs = ["data", "experiments", "features-and-models", "install", "layout", "model-versions", "scale", "storage"]
@@ -49,6 +49,7 @@ def expected_tree(package: str, ci: str = "github") -> set[str]:
         *({"docs/continuous-training.md"} if ci != "none" else set()),
         *({".github/actionlint.yaml", *(f".github/workflows/{name}.yml" for name in ("train", "sweep"))}
           if ci in ("github", "both") else set()),
+        *({".github/workflows/janitor.yml"} if ci in ("github", "both") and janitor else set()),
         *({".gitlab-ci.yml"} if ci in ("gitlab", "both") else set()),
     }  # fmt: skip
 
@@ -74,7 +75,8 @@ def baked(request, tmp_path_factory):
 def test_file_tree_is_exact(baked):
     """The bake holds exactly the expected files."""
     _, answers, files = baked
-    assert files == expected_tree("fraud_detection", answers["ci"])
+    janitor = answers["runner"] != "labels" and answers["cloud"] == "aws"
+    assert files == expected_tree("fraud_detection", answers["ci"], janitor)
 
 
 def test_no_template_syntax_is_left(baked):

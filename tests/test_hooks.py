@@ -100,7 +100,8 @@ def test_checks_accept_the_defaults():
         "project_name": "Fraud Detection", "project_slug": "fraud-detection", "package_name": "fraud_detection",
         "description": "d", "author": "a", "author_email": "a@b.c", "python_version": "3.11",
         "model": "xgboost", "dvc_remote": "s3", "dvc_remote_url": "s3://bucket/x", "ci": "github", "git_init": True,
-        "cloud": "aws", "cloud_region": "us-east-1", "cloud_instance_type": "g5.xlarge", "cloud_gpu": "t4",
+        "runner": "cml", "runner_labels": "self-hosted, gpu", "cloud": "aws", "cloud_region": "us-east-1",
+        "cloud_instance_type": "g5.xlarge", "cloud_gpu": "t4",
         "cloud_spot": False, "training_schedule": "0 8 * * 1-5", "aws_auth": "oidc",
     }  # fmt: skip
     assert hook.first_error(answers) is None

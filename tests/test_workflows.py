@@ -9,6 +9,7 @@ bake's workflows also run job by job under act (test_github_workflow_run.py, tes
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import shutil
@@ -35,12 +36,15 @@ PREDEFINED = (
 )
 BAKES = {
     "github-aws-keys": {"ci": "github", "dvc_remote": "s3", "dvc_remote_url": "s3://models/fraud"},
+    "github-ec2-runner-oidc": {"ci": "github", "runner": "ec2-github-runner", "aws_auth": "oidc", "cloud_gpu": "l4"},
+    "both-labels": {"ci": "both", "runner": "labels", "runner_labels": "self-hosted, linux, gpu", "cloud_gpu": "t4"},
     "github-oidc-spot-no-schedule": {"ci": "github", "aws_auth": "oidc", "cloud_spot": True, "training_schedule": ""},
     "both-gcp-gpu": {"ci": "both", "cloud": "gcp", "cloud_gpu": "t4", "training_schedule": "30 2 * * 1"},
     "gitlab-azure": {"ci": "gitlab", "cloud": "azure", "dvc_remote": "azure", "dvc_remote_url": "azure://c/p"},
 }
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+@v\d+(\.\d+)*$")
-WORKFLOWS = (".github/workflows/train.yml", ".github/workflows/sweep.yml")
+# The CML command line the workflow tests run; the CI files must install this very version.
+CML_VERSION = json.loads((TEMPLATE / ".tools/node_modules/@dvcorg/cml/package.json").read_text())["version"]
 
 
 @pytest.fixture(scope="module", params=BAKES.values(), ids=BAKES.keys())
@@ -63,6 +67,25 @@ def github_wanted(answers: dict) -> bool:
     return answers["ci"] in ("github", "both")
 
 
+def provider(answers: dict) -> str:
+    """Who provides the training machine: cml, ec2-github-runner or labels."""
+    return answers.get("runner", "cml")
+
+
+def launches(answers: dict) -> bool:
+    """Whether CI launches (and tears down) a machine for each run."""
+    return provider(answers) != "labels"
+
+
+def workflows(project: Path) -> list[str]:
+    """The GitHub workflow files of a bake."""
+    return sorted(f".github/workflows/{path.name}" for path in (project / ".github/workflows").glob("*.yml"))
+
+
+def own_labels(answers: dict) -> list[str]:
+    return [label.strip() for label in answers["runner_labels"].split(",")]
+
+
 def gitlab_wanted(answers: dict) -> bool:
     return answers["ci"] in ("gitlab", "both")
 
@@ -70,8 +93,10 @@ def gitlab_wanted(answers: dict) -> bool:
 def test_ci_files_follow_the_answer(baked):
     """The workflows and actionlint settings exist for github/both, .gitlab-ci.yml for gitlab/both."""
     project, answers = baked
-    for name in WORKFLOWS:
-        assert (project / name).exists() == github_wanted(answers)
+    for name in ("train", "sweep"):
+        assert (project / f".github/workflows/{name}.yml").exists() == github_wanted(answers)
+    janitor = github_wanted(answers) and launches(answers) and answers.get("cloud", "aws") == "aws"
+    assert (project / ".github/workflows/janitor.yml").exists() == janitor
     assert (project / ".github/actionlint.yaml").exists() == github_wanted(answers)
     assert (project / ".gitlab-ci.yml").exists() == gitlab_wanted(answers)
 
@@ -81,8 +106,8 @@ def test_schemas_accept_the_ci_files(baked):
     project, answers = baked
     checks = []
     if github_wanted(answers):
-        checks += [("vendor.github-workflows", name) for name in WORKFLOWS]
-        checks += [("custom.github-workflows-require-timeout", name) for name in WORKFLOWS]
+        checks += [("vendor.github-workflows", name) for name in workflows(project)]
+        checks += [("custom.github-workflows-require-timeout", name) for name in workflows(project)]
     if gitlab_wanted(answers):
         checks += [("vendor.gitlab-ci", ".gitlab-ci.yml")]
     for schema, path in checks:
@@ -98,7 +123,7 @@ def test_actionlint_and_shellcheck_pass(baked):
     config = project / ".github/actionlint.yaml"
     result = run(
         project, str(BIN / "actionlint"), "-shellcheck", shutil.which("shellcheck"), "-config-file", str(config),
-        *WORKFLOWS, check=False,
+        *workflows(project), check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -112,28 +137,64 @@ def test_github_triggers_follow_the_answers(baked):
     assert on["pull_request"]["branches"] == ["main"]
     assert on["repository_dispatch"] == {"types": ["new-data"]}  # the job that writes the data
     inputs = on["workflow_dispatch"]["inputs"]
-    assert set(inputs) == {"exp_args", "cloud", "region", "instance_type", "gpu", "spot"}
-    assert inputs["cloud"]["default"] == answers.get("cloud", "aws")
+    expected = {
+        "cml": {"exp_args", "cloud", "region", "instance_type", "gpu", "spot"},
+        "ec2-github-runner": {"exp_args", "region", "instance_type", "gpu", "spot"},  # AWS only
+        "labels": {"exp_args", "gpu"},  # your runners: nothing to launch
+    }[provider(answers)]
+    assert set(inputs) == expected
+    if "cloud" in inputs:
+        assert inputs["cloud"]["default"] == answers.get("cloud", "aws")
     assert inputs["gpu"]["default"] == answers.get("cloud_gpu", "nogpu")
-    assert inputs["spot"]["default"] is answers.get("cloud_spot", False)
+    assert inputs["gpu"]["options"] == ["nogpu", "t4", "a10g", "l4", "a100", "h100"]  # what clouds rent now
+    if "spot" in inputs:
+        assert inputs["spot"]["default"] is answers.get("cloud_spot", False)
     schedule = answers.get("training_schedule", "0 8 * * *")
     assert on.get("schedule") == ([{"cron": schedule}] if schedule else None)
 
 
 def test_github_jobs_launch_train_and_always_tear_down(baked):
-    """launch-runner uses CML with --single and an idle timeout; train runs on that runner and calls
-    the project's CI module; teardown always runs after both; every job has a timeout."""
+    """cml: launch-runner runs `cml runner launch` (--single, an idle timeout, the run's label and
+    tags); ec2-github-runner: launch-runner starts the machine with the action (spot first if asked,
+    then on demand) and teardown stops it; either way train runs on that runner and teardown always
+    runs after both. labels: train runs on your runners' labels, with no launch and no teardown.
+    Train calls the project's CI module; every job has a timeout."""
     project, answers = baked
     if not github_wanted(answers):
         pytest.skip("no GitHub workflow in this bake")
     jobs = workflow(project)["jobs"]
-    assert list(jobs) == ["launch-runner", "train", "smoke", "release", "teardown"]
     assert all(job["timeout-minutes"] <= 360 for job in jobs.values())
-    launch = next(step["run"] for step in jobs["launch-runner"]["steps"] if "cml runner launch" in step.get("run", ""))
-    for flag in ("--single", "--idle-timeout=", "--labels=", "--cloud-metadata=", "--cloud-gpu=", '--cloud="$CLOUD"'):
-        assert flag in launch
-    assert jobs["train"]["needs"] == "launch-runner"
-    assert jobs["train"]["runs-on"] == ["self-hosted", "cml-${{ github.run_id }}-${{ github.run_attempt }}"]
+    kind = provider(answers)
+    if kind == "labels":
+        assert list(jobs) == ["train", "smoke", "release"]
+        assert jobs["train"]["runs-on"] == own_labels(answers) and "needs" not in jobs["train"]
+    else:
+        assert list(jobs) == ["launch-runner", "train", "smoke", "release", "teardown"]
+        steps = jobs["launch-runner"]["steps"]
+        if kind == "cml":
+            launch = next(step["run"] for step in steps if "cml runner launch" in step.get("run", ""))
+            tags = ('--cloud-metadata="ci-repository=$REPOSITORY"', '--cloud-metadata="ci-run=$LABEL"')
+            for flag in ("--single", "--idle-timeout=", "--labels=", "--cloud-gpu=", '--cloud="$CLOUD"', *tags):
+                assert flag in launch
+        else:
+            starts = [step for step in steps if step.get("uses", "").startswith("machulav/ec2-github-runner@")]
+            assert [step["id"] for step in starts] == ["spot", "on-demand"]
+            assert starts[0]["continue-on-error"] is True and starts[0]["with"]["market-type"] == "spot"
+            assert starts[1]["if"] == "steps.spot.outcome != 'success'" and "market-type" not in starts[1]["with"]
+            for step in starts:
+                assert step["with"]["mode"] == "start" and step["with"]["use-jit"] is True
+                assert step["with"]["label"] == "${{ steps.machine.outputs.label }}"
+            [stop] = [step for step in jobs["teardown"]["steps"] if step.get("with", {}).get("mode") == "stop"]
+            assert stop["with"]["ec2-instance-id"] == "${{ needs.launch-runner.outputs.instance }}"
+        assert jobs["train"]["needs"] == "launch-runner"
+        prefix = "cml" if kind == "cml" else "ec2"
+        assert jobs["train"]["runs-on"] == [
+            "self-hosted",
+            f"{prefix}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}",
+        ]
+        assert jobs["teardown"]["if"] == "always() && needs.launch-runner.result != 'skipped'"
+        assert jobs["teardown"]["needs"] == ["launch-runner", "train"]
+        assert any("machines.py teardown" in step.get("run", "") for step in jobs["teardown"]["steps"])
     runs = " ".join(step.get("run", "") for step in jobs["train"]["steps"])
     for command in ("ci train", "ci report", "ci gate", "ci propose"):
         assert f"python -m fraud_detection.{command}" in runs
@@ -142,8 +203,77 @@ def test_github_jobs_launch_train_and_always_tear_down(baked):
     train = next(step for step in jobs["train"]["steps"] if "ci train" in step.get("run", ""))
     refused = next(step for step in jobs["train"]["steps"] if "ci refused" in step.get("run", ""))
     assert refused["if"] == f"failure() && steps.{train['id']}.outcome == 'failure'"  # a refused day, posted
-    assert jobs["teardown"]["if"] == "always() && needs.launch-runner.result != 'skipped'"
-    assert jobs["teardown"]["needs"] == ["launch-runner", "train"]
+
+
+def test_every_launch_ends_its_machine_by_itself(baked):
+    """Every launch, in every CI file, hands the machine the boot script that powers it off after
+    MACHINE_MINUTES (CML's --cloud-startup-script, ec2-github-runner's pre-runner-script), and
+    on AWS sets it to terminate on power-off; removing either fails here. What the boot script
+    does, and that the janitor and teardown terminate the right machines, is run under act and
+    against moto's EC2 in test_github_workflow_run.py and test_machines.py."""
+    project, answers = baked
+    if not launches(answers):
+        pytest.skip("your own runners: nothing is launched")
+    boot = 'boot-script --minutes "$MACHINE_MINUTES"'
+    end = "machines.py end-on-shutdown"
+    if github_wanted(answers):
+        for name, job in (("train", "launch-runner"), ("sweep", "launch-runners")):
+            flow = workflow(project, name)
+            assert int(flow["env"]["MACHINE_MINUTES"]) >= 360 + 20  # the launch and the longest job
+            steps = flow["jobs"][job]["steps"]
+            runs = " ".join(step.get("run", "") for step in steps)
+            assert boot in runs and end in runs, (name, runs)
+            ends = [step for step in steps if end in step.get("run", "")]
+            assert all(step["if"].startswith("always()") for step in ends)  # also after a failed start
+            if provider(answers) == "cml":
+                assert '--cloud-startup-script="$boot"' in runs
+            else:
+                starts = [step for step in steps if step.get("uses", "").startswith("machulav/ec2-github-runner@")]
+                assert starts and all(step["with"]["pre-runner-script"] == "${{ steps.machine.outputs.boot }}"
+                                      for step in starts)  # fmt: skip
+    if gitlab_wanted(answers):
+        pipeline = gitlab(project)
+        assert int(pipeline["variables"]["MACHINE_MINUTES"]) >= 380
+        for job in ("launch-runner", "sweep-launch"):
+            script = " ".join(pipeline[job]["script"])
+            assert boot in script and '--cloud-startup-script="$BOOT"' in script, job
+            assert end in " ".join(pipeline[job]["after_script"]), job  # after_script runs even on failure
+
+
+def test_cml_comes_from_npm_at_the_tested_version(baked):
+    """No CI file uses iterative/setup-cml (a node16 action no longer maintained) or the stale CML
+    images; every job that calls `cml` installs @dvcorg/cml from npm at CML_VERSION, the version
+    these tests run; every other action is pinned to a major version."""
+    project, answers = baked
+    texts = {name: (project / name).read_text() for name in workflows(project) if github_wanted(answers)}
+    if gitlab_wanted(answers):
+        texts[".gitlab-ci.yml"] = (project / ".gitlab-ci.yml").read_text()
+    if not texts:
+        pytest.skip("no CI in this bake")
+    for name, text in texts.items():
+        assert "setup-cml" not in text and "iterative/cml:" not in text, name
+    install = 'npm install --global --no-audit --no-fund "@dvcorg/cml@$CML_VERSION"'
+    if github_wanted(answers):
+        for name in ("train", "sweep"):
+            flow = workflow(project, name)
+            assert flow["env"]["CML_VERSION"] == CML_VERSION
+            for job_name, job in flow["jobs"].items():
+                runs = [step.get("run", "") for step in job["steps"]]
+                calls = [
+                    run
+                    for run in runs
+                    if re.search(r"^\s*cml |\.ci (report|propose|refused|sweep .*--leaderboard)", run, re.M)
+                ]
+                if calls:
+                    assert any(install in run for run in runs), (name, job_name)
+                    node = [step for step in job["steps"] if step.get("uses", "").startswith("actions/setup-node@")]
+                    assert node and node[0]["with"]["node-version"] >= 22, (name, job_name)
+    if gitlab_wanted(answers):
+        pipeline = gitlab(project)
+        assert pipeline["variables"]["CML_VERSION"] == CML_VERSION
+        assert "@dvcorg/cml@$CML_VERSION" in pipeline[".install"]["cml"]
+        for job in ("train", "sweep-leaderboard", *(("launch-runner", "sweep-launch") if launches(answers) else ())):
+            assert pipeline[".install"]["cml"] in pipeline[job]["script"], job
 
 
 def test_github_least_privilege(baked):
@@ -154,10 +284,13 @@ def test_github_least_privilege(baked):
     if not github_wanted(answers):
         pytest.skip("no GitHub workflow in this bake")
     oidc = answers.get("aws_auth") == "oidc"
-    for kind in ("train", "sweep"):
+    for kind in ("train", "sweep", "janitor"):
+        if not (project / f".github/workflows/{kind}.yml").exists():
+            continue
         flow = workflow(project, kind)
         assert flow["permissions"] == {}
-        assert flow["concurrency"]["group"] == f"{kind}-${{{{ github.ref }}}}"
+        if kind != "janitor":
+            assert flow["concurrency"]["group"] == f"{kind}-${{{{ github.ref }}}}"
         for name, job in flow["jobs"].items():
             assert "permissions" in job, name
             assert ("id-token" in job["permissions"]) == (oidc and name not in ("smoke", "plan")), name  # no AWS
@@ -165,8 +298,12 @@ def test_github_least_privilege(baked):
             for step in job["steps"]:
                 if "uses" in step:
                     assert PINNED.match(step["uses"]), step["uses"]
+                else:
+                    assert "with" not in step, step.get("name")
                 assert "secrets." not in step.get("run", ""), step.get("name")
-                assert "secrets." not in str(step.get("with", "")), step.get("name")
+                if "secrets." in str(step.get("with", "")):  # only the runner token, as the action's input
+                    assert step["uses"].startswith("machulav/ec2-github-runner@"), step.get("name")
+                    assert [key for key, value in step["with"].items() if "secrets." in str(value)] == ["github-token"]
         text = (project / f".github/workflows/{kind}.yml").read_text()
         assert ("secrets.AWS_SECRET_ACCESS_KEY" in text) != oidc
         assert "${{ }}" not in text and "${{}}" not in text  # every expression survived baking
@@ -177,9 +314,10 @@ def test_github_least_privilege(baked):
 
 
 def test_github_sweep_fans_out_and_always_tears_down(baked):
-    """The sweep workflow: plan's matrix of shares drives one launch (its own label, --single,
-    idle timeout) and one `ci sweep --shard` job per share on that runner; the leaderboard job
-    runs after every share; teardown always runs after the launches, finding them by the run's tag."""
+    """The sweep workflow: plan's matrix of shares drives one launch per share (its own label; CML
+    with --single and an idle timeout, or ec2-github-runner) and one `ci sweep --shard` job per
+    share on that runner, or on your runners' labels; the leaderboard job runs after every share;
+    teardown always runs after the launches, finding the machines by the run's tag."""
     project, answers = baked
     if not github_wanted(answers):
         pytest.skip("no GitHub workflow in this bake")
@@ -188,19 +326,10 @@ def test_github_sweep_fans_out_and_always_tears_down(baked):
     assert {"grid", "runners"} <= set(flow[True]["workflow_dispatch"]["inputs"])
     assert flow[True]["workflow_dispatch"]["inputs"]["runners"]["default"] == 2
     jobs = flow["jobs"]
-    assert list(jobs) == ["plan", "launch-runners", "sweep", "leaderboard", "teardown"]
     assert all(job["timeout-minutes"] <= 360 for job in jobs.values())
     assert jobs["plan"]["outputs"]["matrix"] == "${{ steps.plan.outputs.matrix }}"
     assert 'ci sweep --grid-args="$GRID" --plan "$RUNNERS"' in jobs["plan"]["steps"][-1]["run"]
-    for name in ("launch-runners", "sweep"):
-        assert jobs[name]["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
-    launch = jobs["launch-runners"]["steps"][-1]
-    for flag in ("--single", "--idle-timeout=", '--labels="$LABEL"', '--cloud-metadata="cml-run=$RUN_TAG"'):
-        assert flag in launch["run"]
-    label = "cml-${{ github.run_id }}-${{ github.run_attempt }}-${{ matrix.shard }}"
-    assert launch["env"]["LABEL"] == label
-    assert jobs["sweep"]["runs-on"] == ["self-hosted", label]
-    assert jobs["sweep"]["needs"] == ["plan", "launch-runners"]
+    assert jobs["sweep"]["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
     assert jobs["sweep"]["strategy"]["fail-fast"] is False
     shard = jobs["sweep"]["steps"][-1]
     assert shard["env"]["SHARD"] == "${{ matrix.shard }}/${{ matrix.total }}" and '--shard "$SHARD"' in shard["run"]
@@ -208,6 +337,25 @@ def test_github_sweep_fans_out_and_always_tears_down(baked):
     for command in ('ci sweep --grid-args="$GRID" --leaderboard', "ci gate", "ci propose"):
         assert f"python -m fraud_detection.{command}" in runs
     assert jobs["leaderboard"]["needs"] == "sweep"
+    if not launches(answers):
+        assert list(jobs) == ["plan", "sweep", "leaderboard"]
+        assert jobs["sweep"]["runs-on"] == own_labels(answers) and jobs["sweep"]["needs"] == "plan"
+        return
+    assert list(jobs) == ["plan", "launch-runners", "sweep", "leaderboard", "teardown"]
+    assert jobs["launch-runners"]["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
+    prefix = "cml" if provider(answers) == "cml" else "ec2"
+    label = f"{prefix}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}-${{{{ matrix.shard }}}}"
+    steps = jobs["launch-runners"]["steps"]
+    if prefix == "cml":
+        launch = next(step for step in steps if "cml runner launch" in step.get("run", ""))
+        for flag in ("--single", "--idle-timeout=", '--labels="$LABEL"', '--cloud-metadata="ci-run=$RUN_TAG"'):
+            assert flag in launch["run"]
+        assert launch["env"]["LABEL"] == label
+    else:
+        [start] = [step for step in steps if step.get("uses", "").startswith("machulav/ec2-github-runner@")]
+        assert start["with"]["label"] == label and start["with"]["mode"] == "start"
+    assert jobs["sweep"]["runs-on"] == ["self-hosted", label]
+    assert jobs["sweep"]["needs"] == ["plan", "launch-runners"]
     assert jobs["teardown"]["if"] == "always() && needs.launch-runners.result != 'skipped'"
     assert jobs["teardown"]["needs"] == ["launch-runners", "sweep"]
 
@@ -227,18 +375,30 @@ def test_gitlab_pipeline_structure(baked):
     [push] = [rule for rule in pipeline["workflow"]["rules"] if "push" in rule["if"]]
     assert push["changes"] == ["dvc.lock"] and push["variables"] == {"RELEASE_ONLY": "true"}
     assert pipeline["stages"] == ["launch", "train", "leaderboard", "release", "teardown"]
-    assert "--single" in " ".join(pipeline["launch-runner"]["script"])
-    assert pipeline["train"]["needs"] == [{"job": "launch-runner", "optional": True}]
-    assert pipeline["train"]["tags"] == ["$RUNNER_TAG"]
     [train] = [line for line in pipeline["train"]["script"] if "ci train" in line]
     assert train.endswith("|| { uv run python -m fraud_detection.ci refused; exit 1; }")  # a refused day, posted
-    never = {"if": '$RELEASE_ONLY == "true"', "when": "never"}
-    for job in ("launch-runner", "train", "teardown"):
-        assert pipeline[job]["rules"][0] == never, job
     assert pipeline["release"]["rules"] == [{"if": '$RELEASE_ONLY == "true"'}]
     assert any("ci release --push" in line for line in pipeline["release"]["script"])
-    assert pipeline["teardown"]["rules"][1] == {"if": '$LAUNCH_RUNNER == "true"', "when": "always"}
     assert pipeline["variables"]["CLOUD"] == answers.get("cloud", "aws")
+    if provider(answers) == "labels":  # GitLab's tags: your runners, nothing launched or torn down
+        assert pipeline["train"]["tags"] == own_labels(answers) and "needs" not in pipeline["train"]
+        assert pipeline["variables"]["LAUNCH_RUNNER"] == "false"
+        assert not {"launch-runner", "sweep-launch", "teardown", "janitor"} & set(pipeline)
+        return
+    # cml, and ec2-github-runner, which is GitHub's: GitLab launches with CML
+    launch = " ".join(pipeline["launch-runner"]["script"])
+    assert "--single" in launch and '--cloud-metadata="ci-repository=$CI_PROJECT_PATH"' in launch
+    assert pipeline["train"]["needs"] == [{"job": "launch-runner", "optional": True}]
+    assert pipeline["train"]["tags"] == ["$RUNNER_TAG"]
+    never = {"if": '$RELEASE_ONLY == "true" || $SWEEP == "true" || $JANITOR == "true"', "when": "never"}
+    for job in ("launch-runner", "train"):
+        assert pipeline[job]["rules"][0] == never, job
+    assert pipeline["teardown"]["rules"][0] == {"if": '$RELEASE_ONLY == "true" || $JANITOR == "true"', "when": "never"}
+    assert pipeline["teardown"]["rules"][1] == {"if": '$LAUNCH_RUNNER == "true"', "when": "always"}
+    assert any("machines.py teardown" in line for line in pipeline["teardown"]["script"])
+    if answers.get("cloud", "aws") == "aws":
+        assert pipeline["janitor"]["rules"] == [{"if": '$JANITOR == "true"'}]
+        assert any("machines.py janitor" in line for line in pipeline["janitor"]["script"])
 
 
 def test_gitlab_sweep_structure(baked):
@@ -252,22 +412,23 @@ def test_gitlab_sweep_structure(baked):
     pipeline = gitlab(project)
     assert pipeline["variables"]["SWEEP"] == "false" and pipeline["variables"]["SWEEP_GRID"] == ""
     sweep_rule = {"if": '$SWEEP == "true" && $CI_PIPELINE_SOURCE =~ /^(web|trigger)$/'}
-    for job in ("sweep-launch", "sweep", "sweep-leaderboard"):
+    for job in ("sweep-launch", "sweep", "sweep-leaderboard")[0 if launches(answers) else 1 :]:
         assert pipeline[job]["rules"] == [sweep_rule], job
-    for job in ("launch-runner", "train"):
-        assert {"if": '$SWEEP == "true"', "when": "never"} in pipeline[job]["rules"], job
-    assert {"if": '$SWEEP == "true"', "when": "always"} in pipeline["teardown"]["rules"]
-    shares = pipeline["sweep-launch"]["parallel"]["matrix"]
-    assert shares == pipeline["sweep"]["parallel"]["matrix"] == [{"SHARE": ["1", "2"]}]
-    launch = " ".join(pipeline["sweep-launch"]["script"])
-    for flag in (
-        "--single",
-        "--idle-timeout=",
-        '--labels="$RUNNER_TAG-$SHARE"',
-        '--cloud-metadata="cml-run=$RUNNER_TAG"',
-    ):
-        assert flag in launch
-    assert pipeline["sweep"]["tags"] == ["$RUNNER_TAG-$SHARE"] and pipeline["sweep"]["needs"] == ["sweep-launch"]
+    assert pipeline["sweep"]["parallel"]["matrix"] == [{"SHARE": ["1", "2"]}]
+    if provider(answers) == "labels":
+        assert pipeline["sweep"]["tags"] == own_labels(answers) and "sweep-launch" not in pipeline
+    else:
+        assert {"if": '$SWEEP == "true"', "when": "always"} in pipeline["teardown"]["rules"]
+        assert pipeline["sweep-launch"]["parallel"]["matrix"] == pipeline["sweep"]["parallel"]["matrix"]
+        launch = " ".join(pipeline["sweep-launch"]["script"])
+        for flag in (
+            "--single",
+            "--idle-timeout=",
+            '--labels="$RUNNER_TAG-$SHARE"',
+            '--cloud-metadata="ci-run=$RUNNER_TAG"',
+        ):
+            assert flag in launch
+        assert pipeline["sweep"]["tags"] == ["$RUNNER_TAG-$SHARE"] and pipeline["sweep"]["needs"] == ["sweep-launch"]
     assert any('--shard "$SHARE/$CI_NODE_TOTAL"' in line for line in pipeline["sweep"]["script"])
     board = " ".join(pipeline["sweep-leaderboard"]["script"])
     for command in ('ci sweep --grid-args="$SWEEP_GRID" --leaderboard', "ci gate", "ci propose"):
@@ -278,7 +439,9 @@ def test_gitlab_sweep_structure(baked):
 def test_every_ci_install_uses_the_lock(baked):
     """Each `uv sync` in the CI files is `uv sync --locked`: CI trains with the libraries of uv.lock."""
     project, _ = baked
-    texts = [(project / name).read_text() for name in (*WORKFLOWS, ".gitlab-ci.yml") if (project / name).exists()]
+    texts = [
+        (project / name).read_text() for name in (*workflows(project), ".gitlab-ci.yml") if (project / name).exists()
+    ]
     if not texts:
         pytest.skip("no CI in this bake")
     syncs = [line for text in texts for line in text.splitlines() if "uv sync" in line]

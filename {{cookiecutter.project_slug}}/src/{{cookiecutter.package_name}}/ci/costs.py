@@ -21,7 +21,6 @@ from ..core.paths import TRAINING_TIMES
 from .machines import Refused, machine_type
 
 
-
 class Stopwatch:
     """The wall time of each step of a training, in order; saved to training_times.json."""
 

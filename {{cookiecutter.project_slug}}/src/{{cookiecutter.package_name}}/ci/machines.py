@@ -52,7 +52,12 @@ SIZES = {
 }
 CML_SIZES = ("m", "l", "xl")
 # CML's region names, and the cloud's own ones they stand for on AWS.
-AWS_REGIONS = {"us-east": "us-east-1", "us-west": "us-west-1", "eu-west": "eu-west-1", "eu-north": "eu-north-1"}
+AWS_REGIONS = {
+    "us-east": "us-east-1",
+    "us-west": "us-west-1",
+    "eu-west": "eu-west-1",
+    "eu-north": "eu-north-1",
+}
 # The tag on every machine a run of this repository launches, which the janitor looks for.
 REPOSITORY_TAG = "ci-repository"
 LIVE_STATES = "pending,running,stopping,stopped"
@@ -70,12 +75,16 @@ def machine_type(cloud: str, gpu: str, instance_type: str, native: bool = False)
     machine for that GPU; a type of the cloud's own is kept.
     """
     if gpu == "nogpu":
-        return SIZES.get(cloud, {}).get(instance_type, instance_type) if native else instance_type, "nogpu"
+        return SIZES.get(cloud, {}).get(
+            instance_type, instance_type
+        ) if native else instance_type, "nogpu"
     if gpu not in GPUS:
         raise Refused(f"GPU {gpu!r} is unknown. Choose one of nogpu, {', '.join(GPUS)}")
     if cloud not in GPUS[gpu]:
         offered = ", ".join(name for name, clouds in GPUS.items() if cloud in clouds)
-        raise Refused(f"{cloud} rents no {gpu.upper()} GPU. Choose one it rents ({offered}) or another cloud")
+        raise Refused(
+            f"{cloud} rents no {gpu.upper()} GPU. Choose one it rents ({offered}) or another cloud"
+        )
     kind, accelerator = GPUS[gpu][cloud]
     return (kind if instance_type in CML_SIZES else instance_type), accelerator
 
@@ -100,7 +109,9 @@ def aws(*args: str) -> str:
     try:
         result = subprocess.run(["aws", *args], capture_output=True, text=True, check=False)
     except FileNotFoundError:
-        raise Refused("the AWS command line (aws) is not installed. Install it, e.g. pip install awscli") from None
+        raise Refused(
+            "the AWS command line (aws) is not installed. Install it, e.g. pip install awscli"
+        ) from None
     if result.returncode != 0:
         said = (result.stderr.strip().splitlines() or ["no message"])[-1]
         raise Refused(f"aws {' '.join(args[:2])} failed: {said}")
@@ -111,8 +122,17 @@ def machines(region: str, tags: dict[str, str]) -> list[dict]:
     """The machines in ``region`` not yet terminated that carry every one of ``tags``."""
     filters = [f"Name=tag:{key},Values={value}" for key, value in tags.items()]
     found = json.loads(
-        aws("ec2", "describe-instances", "--region", region, "--output", "json",
-            "--filters", *filters, f"Name=instance-state-name,Values={LIVE_STATES}")  # fmt: skip
+        aws(
+            "ec2",
+            "describe-instances",
+            "--region",
+            region,
+            "--output",
+            "json",
+            "--filters",
+            *filters,
+            f"Name=instance-state-name,Values={LIVE_STATES}",
+        )
     )
     return [
         {
@@ -128,7 +148,16 @@ def machines(region: str, tags: dict[str, str]) -> list[dict]:
 def terminate(region: str, ids: list[str]) -> None:
     """Terminate the machines ``ids``."""
     if ids:
-        aws("ec2", "terminate-instances", "--region", region, "--instance-ids", *ids, "--output", "json")
+        aws(
+            "ec2",
+            "terminate-instances",
+            "--region",
+            region,
+            "--instance-ids",
+            *ids,
+            "--output",
+            "json",
+        )
 
 
 def parse_tag(text: str) -> dict[str, str]:
@@ -158,13 +187,23 @@ def teardown(region: str, tag: dict[str, str]) -> str:
     """Terminate every machine tagged ``tag``; one line that says what was done."""
     ids = [machine["id"] for machine in machines(region, tag)]
     terminate(region, ids)
-    return f"Terminated runner machine(s) left by this run: {' '.join(ids)}" if ids else "No runner machine left."
+    return (
+        f"Terminated runner machine(s) left by this run: {' '.join(ids)}"
+        if ids
+        else "No runner machine left."
+    )
 
 
-def janitor(region: str, repository: str, older_than: timedelta, now: datetime | None = None) -> list[str]:
+def janitor(
+    region: str, repository: str, older_than: timedelta, now: datetime | None = None
+) -> list[str]:
     """Terminate this repository's machines launched more than ``older_than`` ago; a line for each."""
     now = now or datetime.now(UTC)
-    old = [m for m in machines(region, {REPOSITORY_TAG: repository}) if now - m["launched"] > older_than]
+    old = [
+        m
+        for m in machines(region, {REPOSITORY_TAG: repository})
+        if now - m["launched"] > older_than
+    ]
     terminate(region, [machine["id"] for machine in old])
     lines = [
         f"Terminated {m['id']} ({format_tag(m['tags'])}): up {int((now - m['launched']).total_seconds() // 60)} min"
@@ -177,12 +216,18 @@ def janitor(region: str, repository: str, older_than: timedelta, now: datetime |
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    kind = commands.add_parser("type", help="print the machine type and CML's --cloud-gpu for a GPU")
+    kind = commands.add_parser(
+        "type", help="print the machine type and CML's --cloud-gpu for a GPU"
+    )
     kind.add_argument("--cloud", required=True, choices=["aws", "gcp", "azure"])
     kind.add_argument("--gpu", required=True)
     kind.add_argument("--instance-type", required=True)
-    kind.add_argument("--native", action="store_true", help="the cloud's own name for CML's sizes too")
-    region = commands.add_parser("aws-region", help="print AWS's name of a region (CML's us-east is us-east-1)")
+    kind.add_argument(
+        "--native", action="store_true", help="the cloud's own name for CML's sizes too"
+    )
+    region = commands.add_parser(
+        "aws-region", help="print AWS's name of a region (CML's us-east is us-east-1)"
+    )
     region.add_argument("region")
     boot = commands.add_parser("boot-script", help="print the script a machine runs at boot")
     boot.add_argument("--minutes", type=int, required=True, help="power off after this long")
@@ -191,9 +236,13 @@ def main(argv: list[str] | None = None) -> int:
         command = commands.add_parser(name, help=text)
         command.add_argument("--region", required=True)
         command.add_argument("--tag", required=True, help="key=value")
-    sweep = commands.add_parser("janitor", help="terminate this repository's machines older than a limit (AWS)")
+    sweep = commands.add_parser(
+        "janitor", help="terminate this repository's machines older than a limit (AWS)"
+    )
     sweep.add_argument("--region", required=True)
-    sweep.add_argument("--repository", required=True, help="owner/name, as the machines' ci-repository tag says")
+    sweep.add_argument(
+        "--repository", required=True, help="owner/name, as the machines' ci-repository tag says"
+    )
     sweep.add_argument("--older-than", type=float, required=True, help="minutes")
     args = parser.parse_args(argv)
     try:
@@ -211,8 +260,15 @@ def main(argv: list[str] | None = None) -> int:
             print(teardown(aws_region(args.region), parse_tag(args.tag)))
         else:
             if args.older_than <= 0:
-                raise Refused(f"--older-than {args.older_than:g} is not a positive number of minutes")
-            print(*janitor(aws_region(args.region), args.repository, timedelta(minutes=args.older_than)), sep="\n")
+                raise Refused(
+                    f"--older-than {args.older_than:g} is not a positive number of minutes"
+                )
+            print(
+                *janitor(
+                    aws_region(args.region), args.repository, timedelta(minutes=args.older_than)
+                ),
+                sep="\n",
+            )
     except Refused as error:
         print(f"ERROR: {error}", file=sys.stderr)
         return 1
