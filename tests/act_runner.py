@@ -28,7 +28,8 @@ FOREIGN = ("GITHUB_", "RUNNER_", "GITLAB_", "CI", "PYTEST", "VIRTUAL_ENV", "PYTH
 STAND_INS = {
     "actions/checkout@v7": TESTS / "actions/checkout",
     "actions/setup-python@v7": TESTS / "actions/setup-python",
-    "iterative/setup-cml@v2": TESTS / "actions/setup-cml",
+    "actions/setup-node@v6": TESTS / "actions/setup-node",
+    "machulav/ec2-github-runner@v2.6.1": TESTS / "actions/ec2-github-runner",
 }
 
 
@@ -55,11 +56,13 @@ def run_workflow(
     secrets: dict[str, str],
     env: dict[str, str] | None = None,
     inputs: dict[str, str] | None = None,
+    variables: dict[str, str] | None = None,
     timeout: float = 900,
     workflow: str = "train.yml",
 ) -> WorkflowRun:
     """Run .github/workflows/``workflow`` of ``checkout`` (a clone of the forge's repository, at the
-    commit of the event) for ``event`` with ``payload``, ``secrets``, extra ``env`` and ``inputs``."""
+    commit of the event) for ``event`` with ``payload``, ``secrets``, extra ``env``, ``inputs`` and
+    repository ``variables``."""
     assert ACT.exists(), "act is missing: install requirements.txt (tools/setup.sh)"
     assert CML_PACKAGE.exists() and (AWS_TOOLS / "aws").exists(), "run tools/setup-test-tools.sh first"
     work = checkout.parent / f"act-{event}"
@@ -92,6 +95,8 @@ def run_workflow(
         command += ["-s", f"{key}={value}"]
     for key, value in (inputs or {}).items():
         command += ["--input", f"{key}={value}"]
+    for key, value in (variables or {}).items():  # the repository's variables (vars.*)
+        command += ["--var", f"{key}={value}"]
     # The runner's own tools: git, node and the AWS command line; Python comes from setup-python.
     tools = work / "bin"
     tools.mkdir(exist_ok=True)

@@ -56,6 +56,33 @@ class Ec2Server:
             for instance in reservation["Instances"]
         }
 
+    def default_network(self, region: str) -> tuple[str, str]:
+        """A subnet and a security group of the region's default VPC (moto makes them)."""
+        subnet = self.aws(
+            "ec2", "describe-subnets", "--region", region, "--query", "Subnets[0].SubnetId", "--output", "text"
+        )
+        group = self.aws(
+            "ec2", "describe-security-groups", "--region", region, "--group-names", "default",
+            "--query", "SecurityGroups[0].GroupId", "--output", "text",
+        )  # fmt: skip
+        return subnet.strip(), group.strip()
+
+    def attribute(self, region: str, instance: str, name: str) -> str:
+        """An attribute of an instance (instanceInitiatedShutdownBehavior, userData, ...), as text."""
+        args = ["--region", region, "--instance-id", instance, "--attribute", name, "--output", "json"]
+        found = json.loads(self.aws("ec2", "describe-instance-attribute", *args))
+        value = found[name[0].upper() + name[1:]]
+        return value.get("Value", "") if isinstance(value, dict) else str(value)
+
+    def launch(self, region: str, tags: dict[str, str]) -> str:
+        """Start an instance with ``tags`` (none: untagged); its id."""
+        command = ["ec2", "run-instances", "--region", region, "--image-id", "ami-0123456789abcdef0"]
+        command += ["--instance-type", "t3.micro", "--query", "Instances[0].InstanceId", "--output", "text"]
+        if tags:
+            pairs = ",".join(f"{{Key={key},Value={value}}}" for key, value in tags.items())
+            command += ["--tag-specifications", f"ResourceType=instance,Tags=[{pairs}]"]
+        return self.aws(*command).strip()
+
     def stop(self) -> None:
         """Stop the server if it runs."""
         stop_process(self.process)

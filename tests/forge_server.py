@@ -41,6 +41,9 @@ ROUTES = {
         ("POST", "/api/v3/repos/{repo}/pulls", "github_create_pull"),
         ("POST", r"/api/v3/repos/{repo}/actions/workflows/(?P<workflow>[^/]+)/dispatches", "github_dispatch"),
         ("GET", r"/api/v3/users/(?P<login>[^/]+)", "github_user"),  # CML's telemetry asks it when GITHUB_ACTOR is set
+        # Self-hosted runners, as ec2-github-runner registers and waits for them (just-in-time).
+        ("POST", "/api/v3/repos/{repo}/actions/runners/generate-jitconfig", "github_jit_runner"),
+        ("GET", "/api/v3/repos/{repo}/actions/runners", "github_runners"),
     ],
     "gitlab": [
         ("GET", r"(?P<prefix>/.*)?/api/v4/version", "gitlab_version"),  # CML probes each prefix of the repo's path
@@ -87,6 +90,7 @@ class ForgeServer:
         self.pulls: list[dict] = []  # {number, head_ref, head_sha, base_ref, title, body, state: "open"}
         self.comments: list[dict] = []  # {id, target: "pr", number, body} or {id, target: "commit", sha, body}
         self.dispatches: list[dict] = []  # GitHub {workflow, ref, inputs}; GitLab {pipeline, ref, variables}
+        self.runners: list[dict] = []  # GitHub just-in-time runners: {id, name, status, busy, labels}
         self.uploads: list[dict] = []  # {filename, mime, sha256, size}
         self.lock = threading.Lock()
         self._log: list[dict] = []
@@ -265,6 +269,18 @@ class ForgeServer:
         with self.lock:
             self.dispatches.append({"workflow": workflow, "ref": fields["ref"], "inputs": fields.get("inputs", {})})
         return 204, None
+
+    def github_jit_runner(self, request):
+        """Register a one-job runner; it counts as online at once (the test's act runs its job here)."""
+        fields = request["body"]
+        with self.lock:
+            runner = {"id": len(self.runners) + 1, "name": fields["name"], "status": "online", "busy": False,
+                      "labels": [{"name": label} for label in fields["labels"]]}  # fmt: skip
+            self.runners.append(runner)
+        return 201, {"runner": runner, "encoded_jit_config": f"jit-config-of-{fields['name']}"}
+
+    def github_runners(self, request):
+        return 200, {"total_count": len(self.runners), "runners": self.runners}
 
     def github_user(self, request, login):
         return 200, {"login": login, "id": 1, "name": login, "html_url": f"{self.url}/{login}"}

@@ -16,8 +16,11 @@ from __future__ import annotations
 import base64
 import os
 import re
+import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -155,6 +158,32 @@ def machine_state(world, launch: dict) -> str:
     return world.ec2.instances(region)[launch["instance"]]["state"]
 
 
+def boot_script_asks(script: str, root: Path) -> list[str]:
+    """Run a machine's boot script as the machine would, with `shutdown` recording its arguments."""
+    folder = Path(tempfile.mkdtemp(dir=root))
+    (folder / "shutdown").write_text(f'#!/bin/sh\necho "$@" > {folder / "asked"}\n')
+    (folder / "shutdown").chmod(0o755)
+    (folder / "boot.sh").write_text(script)
+    subprocess.run(
+        ["sh", str(folder / "boot.sh")], check=True, env={**os.environ, "PATH": f"{folder}:{os.environ['PATH']}"}
+    )
+    return shlex.split((folder / "asked").read_text())[:2]
+
+
+def with_runner(world, runner: str, branch: str, number: int, **answers) -> tuple:
+    """A pull request whose train.yml is that of a bake with ``runner`` (the other answers as the
+    world's bake), and one parameter changed; its clone and payload."""
+    baked = bake(world.root / f"bake-{runner}", ci="github", runner=runner, **answers)
+    project, payload = pull_request(world, branch, number, train__xgboost__max_depth=5)
+    for name in (".github/workflows/train.yml", ".github/actionlint.yaml"):
+        shutil.copy(baked / name, project / name)
+    run(project, "git", "commit", "-qam", f"Train on runners of {runner}")
+    sha = world.push(project, branch)
+    world.forge.pulls[-1]["head_sha"] = sha
+    payload["pull_request"]["head"]["sha"] = sha
+    return project, payload
+
+
 def report_comments(world, before: int) -> list[dict]:
     """The comments posted since there were ``before``."""
     return world.forge.comments[before:]
@@ -173,8 +202,15 @@ def test_a_pull_request_trains_on_the_runner_posts_the_report_and_tears_down(wor
 
     [launch] = result.launches
     assert (launch["cloud"], launch["region"], launch["type"], launch["gpu"]) == ("aws", REGION, "m", None)
-    assert launch["labels"] == LABEL and launch["metadata"] == {"cml-run": LABEL}
+    assert launch["labels"] == LABEL and launch["metadata"] == {
+        "ci-repository": "team/fraud-detection",
+        "ci-run": LABEL,
+    }
     assert launch["single"] and launch["idleTimeout"] == 600 and launch["hddSize"] == 64 and not launch["spot"]
+    # The machine ends itself: its boot script powers it off after MACHINE_MINUTES, and on AWS
+    # the launch job made power-off terminate it.
+    assert boot_script_asks(base64.b64decode(launch["startupScript"]).decode(), world.root) == ["-h", "+400"]
+    assert world.ec2.attribute(REGION, launch["instance"], "instanceInitiatedShutdownBehavior") == "terminate"
 
     assert world.objects() > objects, "nothing new was pushed to the DVC remote"
     [comment] = report_comments(world, comments)
@@ -323,6 +359,76 @@ def test_a_run_started_from_a_laptop_passes_its_settings_to_the_launch_and_the_t
     assert "max_depth: 3" in params
     assert machine_state(world, launch) == "terminated"
     assert "No runner machine left." in result.log
+
+
+def test_an_ec2_github_runner_bake_trains_on_its_machine_and_stops_it(world):
+    """runner ec2-github-runner: launch-runner asks GitHub for a just-in-time runner and starts an
+    EC2 machine with the action (its stand-in, against moto and the forge), tagged with the
+    repository and the run, whose boot script powers it off after MACHINE_MINUTES and whom
+    power-off terminates; train runs on it to a pushed model and a report; teardown's stop
+    terminates it."""
+    project, payload = with_runner(world, "ec2-github-runner", "on-ec2", 11)
+    subnet, group = world.ec2.default_network(REGION)
+    variables = {
+        "RUNNER_AMI_ID": "ami-0123456789abcdef0",
+        "RUNNER_SUBNET_ID": subnet,
+        "RUNNER_SECURITY_GROUP_ID": group,
+    }
+    objects, comments, before = world.objects(), len(world.forge.comments), set(world.ec2.instances(REGION))
+    secrets = {**world.secrets(), "RUNNER_TOKEN": world.forge.token}
+    result = run_workflow(project, "pull_request", payload, world.forge, secrets, world.env(), variables=variables)
+    assert result.returncode == 0, result.log[-6000:]
+    assert [result.job_result(job) for job in ("launch-runner", "train", "teardown")] == ["succeeded"] * 3
+    assert not result.launches  # no CML launch
+
+    assert [r["name"] for r in world.forge.runners if r["labels"] == [{"name": "ec2-1-1"}]] == ["ec2-ec2-1-1"]
+    [machine] = [m for m in set(world.ec2.instances(REGION)) - before]
+    described = world.ec2.instances(REGION)[machine]
+    assert described["tags"] == {"ci-repository": "team/fraud-detection", "ci-run": "ec2-1-1"}
+    assert described["state"] == "terminated", "teardown's stop left the machine"
+    assert world.ec2.attribute(REGION, machine, "instanceInitiatedShutdownBehavior") == "terminate"
+    user_data = base64.b64decode(world.ec2.attribute(REGION, machine, "userData")).decode()
+    assert "./run.sh --jitconfig jit-config-of-ec2-ec2-1-1" in user_data
+    boot = user_data.split("<< 'PRE_RUNNER_SCRIPT'\n")[1].split("\nPRE_RUNNER_SCRIPT")[0]
+    assert boot_script_asks(boot, world.root) == ["-h", "+400"]
+
+    assert world.objects() > objects, "nothing new was pushed to the DVC remote"
+    [comment] = report_comments(world, comments)
+    assert (comment["target"], comment["number"]) == ("pr", 11) and "# Training report" in comment["body"]
+    assert "aws `m5.2xlarge`" in comment["body"]  # CML's m, as EC2 names it
+    assert "Terminated runner machine(s)" not in result.log and "No runner machine left." in result.log
+
+
+def test_a_labels_bake_trains_on_your_own_runner(world):
+    """runner labels: train runs on the runner the bake's labels name (this machine, for act),
+    with no launch and no teardown, to a pushed model and a report that prices nothing."""
+    project, payload = with_runner(world, "labels", "on-own-runner", 12, runner_labels="self-hosted, gpu")
+    objects, comments = world.objects(), len(world.forge.comments)
+    result = run_workflow(project, "pull_request", payload, world.forge, world.secrets(), world.env())
+    assert result.returncode == 0, result.log[-6000:]
+    assert result.job_result("train") == "succeeded"
+    assert all(result.job_result(job) is None for job in ("launch-runner", "teardown", "smoke"))
+    assert not result.launches
+    assert world.objects() > objects, "nothing new was pushed to the DVC remote"
+    [comment] = report_comments(world, comments)
+    assert (comment["target"], comment["number"]) == ("pr", 12) and "**Quality gate: passed**" in comment["body"]
+    assert "no cost estimate" in comment["body"]
+
+
+def test_the_janitor_runs_on_its_schedule_and_leaves_young_machines(world):
+    """janitor.yml on its schedule: it reads this repository's machines from EC2 (moto) and,
+    none being older than the limit, terminates nothing and says so. (Which machines it
+    terminates is run against moto in test_machines.py.)"""
+    project = world.clone("janitor")
+    young = world.ec2.launch(REGION, {"ci-repository": "team/fraud-detection", "ci-run": "cml-9-1"})
+    payload = {"schedule": "17 * * * *", "repository": {"full_name": "team/fraud-detection"}}
+    result = run_workflow(
+        project, "schedule", payload, world.forge, world.secrets(), world.env(), workflow="janitor.yml"
+    )
+    assert result.returncode == 0, result.log[-4000:]
+    assert result.job_result("janitor") == "succeeded"
+    assert "No machine of team/fraud-detection in us-east-1 is older than 420 min." in result.log
+    assert world.ec2.instances(REGION)[young]["state"] == "running"
 
 
 def test_a_pull_request_from_a_fork_gets_a_smoke_run(world):

@@ -1,4 +1,4 @@
-// `cml` for the workflow tests: the real CML command line (the release in $CML_PACKAGE), whose
+// `cml` for the workflow tests (the npm stand-in beside it installs this): the real CML command line (the release in $CML_PACKAGE), whose
 // own parser checks every command, option and value as in production (yargs, strict), with
 // one change: `cml runner launch`'s handler records what it was asked instead of starting a
 // machine through Terraform. Like a launch, it leaves an EC2 instance running, tagged with
@@ -32,6 +32,7 @@ launch.handler = async (opts) => {
     metadata: opts.cloudMetadata,
     single: Boolean(opts.single),
     idleTimeout: opts.idleTimeout,
+    startupScript: opts.cloudStartupScript === undefined ? null : opts.cloudStartupScript,
     instance: null
   };
   if (opts.cloud === 'aws' && process.env.AWS_ENDPOINT_URL_EC2) {
