@@ -64,7 +64,8 @@ def test_a_sweep_fans_out_over_two_runners_and_posts_one_leaderboard(world):
     # Two runners, one per share, each with its own label; one tag for the whole run.
     assert sorted(launch["labels"] for launch in result.launches) == ["cml-1-1-1", "cml-1-1-2"]
     for launch in result.launches:
-        assert launch["metadata"] == {"cml-run": "cml-1-1"} and launch["single"] and launch["idleTimeout"] == 600
+        assert launch["metadata"] == {"ci-repository": "team/fraud-detection", "ci-run": "cml-1-1"}
+        assert launch["single"] and launch["idleTimeout"] == 600 and launch["startupScript"]
         assert machine_state(world, launch) == "terminated"
     assert "Terminated runner machine(s) left by this run" in result.log
     # Each share ran its points (1 and 3, 2 and 4) on its own runner, the two side by side.

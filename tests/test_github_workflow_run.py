@@ -5,7 +5,7 @@ the project's `ci` commands, DVC against an S3 server on 127.0.0.1, the real CML
 posting to a GitHub stand-in on 127.0.0.1 (API, git over HTTPS, image uploads), and the
 teardown's `aws ec2` calls against moto's EC2. What cannot: the machine that `cml runner
 launch` starts (Terraform and a cloud account); its handler is a recorder, after CML's own
-parser has checked every option (tests/actions/setup-cml/cml.js).
+parser has checked every option (tests/actions/setup-node/cml.js, which the npm stand-in installs).
 
 The project reads orders from an HTTP server on 127.0.0.1; main's model was trained on the
 first day's rows and pushed before the runs.

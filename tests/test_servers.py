@@ -57,9 +57,9 @@ def test_ec2_server(tmp_path):
         started = server.aws(
             "ec2", "run-instances", "--region", "eu-west-1", "--image-id", "ami-0123456789abcdef0",
             "--instance-type", "t3.micro", "--query", "Instances[0].InstanceId", "--output", "text",
-            "--tag-specifications", "ResourceType=instance,Tags=[{Key=cml-run,Value=cml-7-1}]",
+            "--tag-specifications", "ResourceType=instance,Tags=[{Key=ci-run,Value=cml-7-1}]",
         ).strip()  # fmt: skip
-        assert server.instances("eu-west-1") == {started: {"state": "running", "tags": {"cml-run": "cml-7-1"}}}
+        assert server.instances("eu-west-1") == {started: {"state": "running", "tags": {"ci-run": "cml-7-1"}}}
         assert server.instances("us-east-1") == {}
         server.aws("ec2", "terminate-instances", "--region", "eu-west-1", "--instance-ids", started)
         assert server.instances("eu-west-1")[started]["state"] == "terminated"

@@ -41,6 +41,7 @@ from . import storage
 from .compare import compare
 from .costs import Runner
 from .launch import launch
+from .machines import GPUS
 from .release import BUMPS, release
 from .report import build as build_report
 from .shell import can_post, cml, ensure_git_identity, git, post_comment, resolve_base
@@ -205,7 +206,7 @@ def command_line() -> argparse.ArgumentParser:
     add("--cloud", choices=["aws", "gcp", "azure"], help="the runner's cloud")
     add("--region", help="the runner's region")
     add("--instance-type", help="CML's m, l, xl, or the cloud's own type")
-    add("--gpu", choices=["nogpu", "t4", "v100", "k80"], help="the runner's GPU")
+    add("--gpu", choices=["nogpu", *GPUS], help="the runner's GPU")
     add("--spot", action=argparse.BooleanOptionalAction, help="a spot instance (or --no-spot)")
     add("--ref", help="branch to train (default: the checked-out one)")
     commands.add_parser("refused", help="post what the data check refused, after a failed training")
