@@ -557,12 +557,14 @@ def test_gitlab_release_job_tags_a_merged_model(tmp_path):
 def test_gitlab_trigger_with_nothing_new_trains_nothing(tmp_path):
     """A pipeline trigger (what the job that writes the data calls) runs the training on main as
     a schedule does; with the data unchanged since main's training, only check_source runs, the
-    gate passes, and no merge request is proposed."""
+    gate passes, and no merge request is proposed. The bake trains on your own runners (runner
+    labels): train carries their tags, and no launch or teardown job exists."""
     server = S3Server(tmp_path / "s3").start()
     forge = ForgeServer(tmp_path / "forge", kind="gitlab").start()
     try:
         server.make_bucket("models")
-        project = gitlab_project(tmp_path, server, forge)
+        project = gitlab_project(tmp_path, server, forge, runner="labels", runner_labels="gpu-box, linux")
+        assert gitlab(project)["train"]["tags"] == ["gpu-box", "linux"]
         train_main(project, server, forge, "Trained")
         variables = on_main("trigger", "Trained", tmp_path, server, forge)
         log = gitlab_ci_local(project, variables, "--evaluate-rule-changes=false")
@@ -570,7 +572,7 @@ def test_gitlab_trigger_with_nothing_new_trains_nothing(tmp_path):
         assert "Running stage 'check_source'" in log and "Running stage 'train'" not in log
         assert "quality gate passed" in log
         assert "dvc.lock is unchanged: nothing to propose" in log
-        assert not re.search(r"PASS\s+release", log)
+        assert not re.search(r"PASS\s+release", log) and "launch-runner" not in log and "teardown" not in log
     finally:
         forge.stop()
         server.stop()
@@ -592,11 +594,12 @@ def on_main(source: str, message: str, tmp_path: Path, server: S3Server, forge: 
     }  # fmt: skip
 
 
-def gitlab_project(tmp_path: Path, server: S3Server, forge: ForgeServer) -> Path:
-    """A GitLab bake with the S3 remote, small data and a locked environment, on the forge as main."""
+def gitlab_project(tmp_path: Path, server: S3Server, forge: ForgeServer, **answers) -> Path:
+    """A GitLab bake (``answers`` besides) with the S3 remote, small data and a locked environment,
+    on the forge as main."""
     project = bake(
         tmp_path / "bake", ci="gitlab", dvc_remote="s3", dvc_remote_url="s3://models/fraud",
-        dvc_remote_endpoint_url=server.endpoint,
+        dvc_remote_endpoint_url=server.endpoint, **answers,
     )  # fmt: skip
     set_params(project, get_data__n_samples=3000, train__xgboost__n_estimators=30, gate__min=0.0)
     run(project, str(BIN / "uv"), "lock", "--quiet")  # the pipeline installs with --locked
