@@ -41,16 +41,18 @@ def test_the_janitor_terminates_only_this_repositorys_old_machines(machines):
     old = ec2.launch(REGION, {"ci-repository": REPOSITORY, "ci-run": "cml-1-1"})
     untagged = ec2.launch(REGION, {})
     elsewhere = ec2.launch(REGION, {"ci-repository": "team/another", "ci-run": "cml-1-1"})
-    time.sleep(8)  # EC2 gives launch times in whole seconds; the limit below is 6 s
+    # The limit below is 18 s: the old machines are 30 s older than the young one, which the
+    # janitor sees seconds after its launch, even on a busy machine.
+    time.sleep(30)
     young = ec2.launch(REGION, {"ci-repository": REPOSITORY, "ci-run": "cml-2-1"})
-    result = machines("janitor", "--region", REGION, "--repository", REPOSITORY, "--older-than", "0.1")
+    result = machines("janitor", "--region", REGION, "--repository", REPOSITORY, "--older-than", "0.3")
     assert result.returncode == 0, result.stderr
     [line] = result.stdout.splitlines()
     assert line.startswith(f"Terminated {old} (ci-repository={REPOSITORY}, ci-run=cml-1-1): up ")
     states = {name: ec2.instances(REGION)[name]["state"] for name in (old, untagged, elsewhere, young)}
     assert states == {old: "terminated", untagged: "running", elsewhere: "running", young: "running"}
-    again = machines("janitor", "--region", REGION, "--repository", REPOSITORY, "--older-than", "0.1")
-    assert again.stdout.strip() == f"No machine of {REPOSITORY} in {REGION} is older than 0.1 min."
+    again = machines("janitor", "--region", REGION, "--repository", REPOSITORY, "--older-than", "60")
+    assert again.stdout.strip() == f"No machine of {REPOSITORY} in {REGION} is older than 60 min."
 
 
 def test_teardown_terminates_the_runs_machines_and_end_on_shutdown_arms_them(machines):
