@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -42,7 +43,15 @@ def choices() -> dict[str, list]:
 
 # Combinations the pre-generation hook refuses (test_hooks.py proves it), with the key whose
 # value the matrix moves on to make the row valid.
-GPU_CLOUDS = {"a10g": ("aws",), "l4": ("aws", "gcp")}  # the GPUs that not every cloud rents
+def _pre_gen_hook():
+    """The pre-generation hook as a module (it stays valid Python before rendering)."""
+    spec = importlib.util.spec_from_file_location("pre_gen_project", TEMPLATE / "hooks/pre_gen_project.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+GPU_CLOUDS = _pre_gen_hook().GPU_CLOUDS  # the clouds that rent each GPU, as the hook knows them
 REFUSED = [
     (lambda row: row["aws_auth"] == "oidc" and row["ci"] in ("gitlab", "none"), "aws_auth"),
     (

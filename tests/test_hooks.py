@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import subprocess
 import sys
@@ -91,6 +92,20 @@ def test_an_unknown_choice_is_refused_by_cookiecutter(tmp_path):
         "digitalocean provided for choice variable cloud, but the choices are ['aws', 'gcp', 'azure']" in result.stderr
     )
     assert not output.exists()
+
+
+def test_the_hook_knows_the_gpus_the_ci_files_rent():
+    """The GPU choices of cookiecutter.json, the clouds the hook accepts for each, and the
+    machines that ci/machines.py launches for them are the same."""
+    spec = importlib.util.spec_from_file_location(
+        "machines", TEMPLATE / "{{cookiecutter.project_slug}}/src/{{cookiecutter.package_name}}/ci/machines.py"
+    )
+    machines = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(machines)
+    hook = load_hook("pre_gen_project")
+    choices = json.loads((TEMPLATE / "cookiecutter.json").read_text())["cloud_gpu"]
+    assert choices == hook.CHOICES["cloud_gpu"] == ["nogpu", *machines.GPUS]
+    assert {gpu: tuple(clouds) for gpu, clouds in machines.GPUS.items()} == hook.GPU_CLOUDS
 
 
 def test_checks_accept_the_defaults():
