@@ -159,8 +159,10 @@ def test_cruft_update_moves_a_project_from_the_flat_layout(tmp_path):
     result = cruft(project, "update", "--skip-apply-ask", "--allow-untracked-files")
     assert "Good work! Project's cruft has been updated" in result.stdout + result.stderr, result.stdout + result.stderr
 
+    # fmt: off
     flat = {"ci", "compare", "report", "drift", "storage", "sweep", "launch", "release", "costs", "cli",
             "params", "paths", "dataset", "encoding", "boosting", "sources", "database", "progress", "tracking"}
+    # fmt: on
     assert not [name for name in flat if (package / f"{name}.py").exists()]
     assert (package / "core/paths.py").is_file() and (package / "ci/__main__.py").is_file()
     assert (package / "features.py").is_file()

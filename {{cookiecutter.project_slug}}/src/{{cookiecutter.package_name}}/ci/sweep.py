@@ -38,6 +38,7 @@ Grid = dict[str, list[Any]]  # dotted parameter key -> the values to try
 EXPERIMENTS = "refs/exps"  # where DVC keeps experiments as git refs
 EXAMPLE = "-S train.xgboost.max_depth=3,6"
 MISSING = object()  # a key params.yaml does not have
+UNFINISHED = ("Queued", "Running")  # the states of a queued experiment still to end
 
 
 def split_grid(text: str) -> list[str]:
@@ -146,8 +147,10 @@ def run_local(grid: Grid, sweep_id: str, jobs: int, output: Path) -> None:
     """Queue the grid as DVC expands it, run the queue ``jobs`` at a time, wait, write the leaderboard."""
     from dvc.api import exp_show
     from dvc.exceptions import NotDvcRepoError
+    from dvc.repo import Repo
 
     ensure_git_identity()
+    logging.getLogger("kombu.connection").setLevel(logging.ERROR)  # its "no hostname" on each ask
     wanted = names(grid, sweep_id)
     lists = [f"{key}={','.join(map(render, values))}" for key, values in grid.items()]
     # DVC names a grid's experiments <name>-1, <name>-2, ...; a single point keeps the name.
@@ -155,9 +158,19 @@ def run_local(grid: Grid, sweep_id: str, jobs: int, output: Path) -> None:
     dvc("exp", "run", "--queue", *(arg for item in lists for arg in ("-S", item)), "--name", label)
     dvc("queue", "start", "-j", str(jobs))
     states: dict[str, str] = {}
-    misreads = 0
-    while len(states) < len(wanted) or {"Queued", "Running"} & set(states.values()):
+    misreads = idle = polls = 0
+    while len(states) < len(wanted) or set(UNFINISHED) & set(states.values()):
         time.sleep(2)
+        polls += 1
+        if polls % 15 == 0:  # every half minute: is a worker still there to run what is left?
+            with Repo() as repo:
+                idle = 0 if repo.experiments.celery_queue.worker_status() else idle + 1
+            if idle >= 2:
+                left = sorted(set(wanted) - {e for e, s in states.items() if s not in UNFINISHED})
+                raise UserError(
+                    f"DVC's queue has no worker left, and {', '.join(left)} did not finish; "
+                    "see `dvc queue logs <name>`, then `dvc queue start` to run them"
+                )
         try:
             rows = exp_show()
         except (FileNotFoundError, ValueError, NotDvcRepoError):
