@@ -4,9 +4,9 @@ Bakes the default project twice from this template, in a temporary folder: as of
 revision (--baseline, default d94b2c2, the last commit whose stages hold the whole data set
 in memory), and as the template's working tree is now, uncommitted changes included (prepare,
 train and evaluate stream through Parquet row groups). Then it runs each stage of each bake
-(`python -m fraud_detection.<stage>`, check_source first if it has it, in the baked git repository with
-PYTHONPATH=src, bytecode cached and warmed up as in benchmarks/pipeline.py) under
-/usr/bin/time, for four configurations:
+(`python -m fraud_detection.<stage>`, with check_source and check_data where it has them, in
+the baked git repository with PYTHONPATH=src, bytecode cached and warmed up as in
+benchmarks/pipeline.py) under /usr/bin/time, for four configurations:
 
 1. the in-memory pipeline at --rows-small rows (default 1e7) x 20 features;
 2. the streaming pipeline at the same size (train.matrix: auto, which keeps XGBoost's
@@ -173,9 +173,9 @@ def bake_revision(rev: str, into: Path) -> Path:
 
 
 def stage_names(project: Path) -> tuple[str, ...]:
-    """The project's stages in order, check_source first if it has that module."""
-    has_check = (project / "src" / PACKAGE / "check_source.py").exists()
-    return ("check_source", *STAGES) if has_check else STAGES
+    """The project's stages in order, with the checks it has: check_source first, check_data after get_data."""
+    order = ("check_source", STAGES[0], "check_data", *STAGES[1:])
+    return tuple(name for name in order if (project / "src" / PACKAGE / f"{name}.py").exists())
 
 
 def n_features(project: Path) -> int:
@@ -301,9 +301,15 @@ def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x"
 
 
+def stage_order(configs: list[Config]) -> list[str]:
+    """Every stage of the configurations, in the pipeline's order (that of the one with the most)."""
+    longest = max((c.stages for c in configs), key=len)
+    return list(dict.fromkeys((*longest, *(s for c in configs for s in c.stages))))
+
+
 def side_by_side(configs: list[Config]) -> list[str]:
     """The stage-by-stage table of every configuration, with metrics and file sizes."""
-    stages = list(dict.fromkeys(s for c in configs for s in c.stages))
+    stages = stage_order(configs)
     summary = {c.title: medians(c) for c in configs}
     header = " | ".join(f"{c.title} s | peak MB | peak / raw" for c in configs)
     lines = [f"| stage | {header} |", "|---|" + "---:|---:|---:|" * len(configs)]
@@ -341,7 +347,7 @@ def time_ratios(memory: Config, streaming: Config) -> list[str]:
         f"| {label(memory.rows)} rows | in-memory s | streaming s | streaming / in-memory |",
         "|---|---:|---:|---:|",
     ]
-    for stage in dict.fromkeys((*memory.stages, *streaming.stages)):
+    for stage in stage_order([memory, streaming]):
         if stage in m and stage in s and m[stage].ok and s[stage].ok:
             lines.append(f"| {stage} | {m[stage].seconds:.1f} | {s[stage].seconds:.1f} | "
                          f"{ratio(s[stage].seconds, m[stage].seconds)} |")  # fmt: skip
@@ -358,7 +364,7 @@ def targets(configs: list[Config], floor: Run) -> list[str]:
     small = f"peak at {label(WARM_UP_ROWS)} rows MB"
     lines = [f"| stage | {header} | {small} |", "|---|" + "---:|---|" * len(configs) + "---:|"]
     summary = {c.title: medians(c)[0] for c in configs}
-    for stage in dict.fromkeys(s for c in configs for s in c.stages):
+    for stage in stage_order(configs):
         cells = []
         for c in configs:
             s = summary[c.title].get(stage)

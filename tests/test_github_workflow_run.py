@@ -170,11 +170,12 @@ def boot_script_asks(script: str, root: Path) -> list[str]:
     return shlex.split((folder / "asked").read_text())[:2]
 
 
-def with_runner(world, runner: str, branch: str, number: int, **answers) -> tuple:
+def with_runner(world, runner: str, branch: str, number: int, depth: int, **answers) -> tuple:
     """A pull request whose train.yml is that of a bake with ``runner`` (the other answers as the
-    world's bake), and one parameter changed; its clone and payload."""
+    world's bake), training trees ``depth`` deep, a depth no other run of the world trains, so
+    its model is new to the remote; its clone and payload."""
     baked = bake(world.root / f"bake-{runner}", ci="github", runner=runner, **answers)
-    project, payload = pull_request(world, branch, number, train__xgboost__max_depth=5)
+    project, payload = pull_request(world, branch, number, train__xgboost__max_depth=depth)
     for name in (".github/workflows/train.yml", ".github/actionlint.yaml"):
         shutil.copy(baked / name, project / name)
     run(project, "git", "commit", "-qam", f"Train on runners of {runner}")
@@ -367,7 +368,7 @@ def test_an_ec2_github_runner_bake_trains_on_its_machine_and_stops_it(world):
     repository and the run, whose boot script powers it off after MACHINE_MINUTES and whom
     power-off terminates; train runs on it to a pushed model and a report; teardown's stop
     terminates it."""
-    project, payload = with_runner(world, "ec2-github-runner", "on-ec2", 11)
+    project, payload = with_runner(world, "ec2-github-runner", "on-ec2", 11, depth=5)
     subnet, group = world.ec2.default_network(REGION)
     variables = {
         "RUNNER_AMI_ID": "ami-0123456789abcdef0",
@@ -402,7 +403,7 @@ def test_an_ec2_github_runner_bake_trains_on_its_machine_and_stops_it(world):
 def test_a_labels_bake_trains_on_your_own_runner(world):
     """runner labels: train runs on the runner the bake's labels name (this machine, for act),
     with no launch and no teardown, to a pushed model and a report that prices nothing."""
-    project, payload = with_runner(world, "labels", "on-own-runner", 12, runner_labels="self-hosted, gpu")
+    project, payload = with_runner(world, "labels", "on-own-runner", 12, depth=7, runner_labels="self-hosted, gpu")
     objects, comments = world.objects(), len(world.forge.comments)
     result = run_workflow(project, "pull_request", payload, world.forge, world.secrets(), world.env())
     assert result.returncode == 0, result.log[-6000:]

@@ -68,3 +68,21 @@ def test_launch_refuses_in_one_line(forge_project, case):
     assert expected in line
     assert "not-the-token-42" not in result.stdout + result.stderr  # a token is never printed
     assert not forge.dispatches
+
+
+def test_launch_refuses_a_setting_the_runner_does_not_take(tmp_path):
+    """On your own runners (labels) the Train workflow declares no cloud: --cloud stops in one line
+    that lists what it takes, before any call (GitHub would refuse undeclared inputs)."""
+    forge = ForgeServer(tmp_path / "forge", kind="github").start()
+    try:
+        project = bake(tmp_path / "bake", ci="github", runner="labels")
+        run(project, "git", "remote", "add", "origin", forge.repo_url + ".git")
+        result = launch(project, forge, "--gpu", "t4", "--cloud", "gcp", token=forge.token, check=False)
+        assert result.returncode == 1
+        assert result.stderr.strip().splitlines() == [
+            "ERROR: --cloud is not a setting of this project's runner: "
+            ".github/workflows/train.yml takes --exp-args, --gpu"
+        ]
+        assert not forge.dispatches
+    finally:
+        forge.stop()

@@ -24,6 +24,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..core.cli import UserError
 
@@ -103,6 +104,23 @@ def github_token() -> str:
     return token
 
 
+def check_inputs(inputs: dict[str, str]) -> None:
+    """Refuse a setting the Train workflow does not declare (GitHub would answer 422)."""
+    from ruamel.yaml import YAML
+
+    text = Path(".github/workflows", WORKFLOW).read_text(encoding="utf-8")
+    workflow = YAML(typ="safe").load(text)
+    declared = ((workflow.get("on") or {}).get("workflow_dispatch") or {}).get("inputs") or {}
+    unknown = [name for name in inputs if name not in declared]
+    if unknown:
+        option = "--" + unknown[0].replace("_", "-")
+        takes = ", ".join("--" + name.replace("_", "-") for name in declared)
+        raise UserError(
+            f"{option} is not a setting of this project's runner: .github/workflows/{WORKFLOW} "
+            f"takes {takes}"
+        )
+
+
 def github(origin: Origin, ref: str, inputs: dict[str, str]) -> str:
     """Dispatch the Train workflow on ``ref``; return where to watch it."""
     api = os.environ.get("GITHUB_API_URL") or (
@@ -165,11 +183,11 @@ def launch(ref: str | None, settings: dict[str, str], files_present: dict[str, b
             "this project has no CI file (.github/workflows/train.yml or .gitlab-ci.yml) to start"
         )
     origin = Origin.read()
+    forge = origin.forge(files_present)
+    inputs = {k.lower(): v for k, v in settings.items()}
+    if forge == "github":
+        check_inputs(inputs)
     ref = ref or current_branch()
     warn_if_unpushed(ref)
-    forge = origin.forge(files_present)
-    if forge == "github":
-        where = github(origin, ref, {k.lower(): v for k, v in settings.items()})
-    else:
-        where = gitlab(origin, ref, settings)
+    where = github(origin, ref, inputs) if forge == "github" else gitlab(origin, ref, settings)
     print(f"Started training {ref} on {FORGES[forge]}. Watch it at {where}")
