@@ -491,9 +491,12 @@ def test_a_smoke_run_is_small_and_stays_local(recorded):
 
 
 def with_train_workflow(repo: Path) -> Path:
-    """``repo`` with a GitHub Train workflow file."""
+    """``repo`` with a GitHub Train workflow file that takes the settings exp_args and gpu."""
     (repo / ".github" / "workflows").mkdir(parents=True)
-    (repo / ".github" / "workflows" / "train.yml").write_text("name: Train\n", encoding="utf-8")
+    (repo / ".github" / "workflows" / "train.yml").write_text(
+        "name: Train\non:\n  workflow_dispatch:\n    inputs:\n      exp_args: {}\n      gpu: {}\n",
+        encoding="utf-8",
+    )
     return repo
 
 
@@ -514,6 +517,22 @@ def test_launch_without_a_token_says_so(scratch, tmp_path):
     result = ci(repo, first_in_path(env, tmp_path / "bin"), "launch", "--gpu", "t4")
     assert_one_error(result, "no GitHub token")
     assert calls.read_text().split() == ["auth", "token"]
+
+
+def test_launch_refuses_a_setting_the_workflow_does_not_take(scratch, tmp_path):
+    """A setting the Train workflow does not declare ends in one `ERROR:` line that lists what
+    it takes, before any token is looked for."""
+    repo, env = scratch
+    origin = "https://github.com/acme/fraud.git"
+    git(with_train_workflow(repo), env, "remote", "add", "origin", origin)
+    calls = fake_program(tmp_path / "bin", "gh", exit_code=1)
+    result = ci(repo, first_in_path(env, tmp_path / "bin"), "launch", "--cloud", "gcp")
+    assert_one_error(
+        result,
+        "--cloud is not a setting of this project's runner: "
+        ".github/workflows/train.yml takes --exp-args, --gpu",
+    )
+    assert not calls.exists()  # gh was not asked for a token
 
 
 def test_launch_needs_a_ci_file():

@@ -106,19 +106,21 @@ def github_token() -> str:
 
 def check_inputs(inputs: dict[str, str]) -> None:
     """Refuse a setting the Train workflow does not declare (GitHub would answer 422)."""
-    from ruamel.yaml import YAML
+    from ruamel.yaml import YAML, YAMLError
 
-    text = Path(".github/workflows", WORKFLOW).read_text(encoding="utf-8")
-    workflow = YAML(typ="safe").load(text)
-    declared = ((workflow.get("on") or {}).get("workflow_dispatch") or {}).get("inputs") or {}
+    path = Path(".github/workflows", WORKFLOW)
+    try:
+        workflow = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    except YAMLError:
+        raise UserError(f"{path} is not valid YAML. Fix its syntax") from None
+    on = workflow.get("on") if isinstance(workflow, dict) else None
+    dispatch = on.get("workflow_dispatch") if isinstance(on, dict) else None
+    declared = list((dispatch or {}).get("inputs") or {})
     unknown = [name for name in inputs if name not in declared]
     if unknown:
         option = "--" + unknown[0].replace("_", "-")
-        takes = ", ".join("--" + name.replace("_", "-") for name in declared)
-        raise UserError(
-            f"{option} is not a setting of this project's runner: .github/workflows/{WORKFLOW} "
-            f"takes {takes}"
-        )
+        takes = ", ".join("--" + name.replace("_", "-") for name in declared) or "none"
+        raise UserError(f"{option} is not a setting of this project's runner: {path} takes {takes}")
 
 
 def github(origin: Origin, ref: str, inputs: dict[str, str]) -> str:
