@@ -43,15 +43,16 @@ def choices() -> dict[str, list]:
 
 # Combinations the pre-generation hook refuses (test_hooks.py proves it), with the key whose
 # value the matrix moves on to make the row valid.
-def _pre_gen_hook():
-    """The pre-generation hook as a module (it stays valid Python before rendering)."""
-    spec = importlib.util.spec_from_file_location("pre_gen_project", TEMPLATE / "hooks/pre_gen_project.py")
+def load_module(path: Path):
+    """Import a file of the template as a module: hooks, and baked modules that need only the
+    standard library, stay valid Python before rendering."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-GPU_CLOUDS = _pre_gen_hook().GPU_CLOUDS  # the clouds that rent each GPU, as the hook knows them
+GPU_CLOUDS = load_module(TEMPLATE / "hooks/pre_gen_project.py").GPU_CLOUDS  # as the hook knows them
 REFUSED = [
     (lambda row: row["aws_auth"] == "oidc" and row["ci"] in ("gitlab", "none"), "aws_auth"),
     (

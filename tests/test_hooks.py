@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import subprocess
@@ -10,17 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import TEMPLATE
+from conftest import TEMPLATE, load_module
 
 ONE_LINE = r"^ERROR: [^\n]+\. [^\n]+\.$"
 
 
 def load_hook(name: str):
-    """Import a hook file as a module: hooks stay valid Python before rendering."""
-    spec = importlib.util.spec_from_file_location(name, TEMPLATE / "hooks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """Import a hook file as a module."""
+    return load_module(TEMPLATE / "hooks" / f"{name}.py")
 
 
 def bake_cli(output: Path, *pairs: str) -> subprocess.CompletedProcess:
@@ -97,11 +93,7 @@ def test_an_unknown_choice_is_refused_by_cookiecutter(tmp_path):
 def test_the_hook_knows_the_gpus_the_ci_files_rent():
     """The GPU choices of cookiecutter.json, the clouds the hook accepts for each, and the
     machines that ci/machines.py launches for them are the same."""
-    spec = importlib.util.spec_from_file_location(
-        "machines", TEMPLATE / "{{cookiecutter.project_slug}}/src/{{cookiecutter.package_name}}/ci/machines.py"
-    )
-    machines = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(machines)
+    machines = load_module(TEMPLATE / "{{cookiecutter.project_slug}}/src/{{cookiecutter.package_name}}/ci/machines.py")
     hook = load_hook("pre_gen_project")
     choices = json.loads((TEMPLATE / "cookiecutter.json").read_text())["cloud_gpu"]
     assert choices == hook.CHOICES["cloud_gpu"] == ["nogpu", *machines.GPUS]
