@@ -35,7 +35,7 @@ def project(server, tmp_path_factory):
     run(project, "git", "commit", "-qam", "Use a small data set")
     first = ci(project, server, "train", "--timeout", "120")
     assert stages_run(first.stdout) == ["check_source", "get_data", "check_data", "prepare", "train", "evaluate"]
-    assert "nothing pulled" in first.stderr  # the first run has nothing on the remote, and goes on
+    assert "not everything was pulled" in first.stderr  # a first run: nothing on the remote, it goes on
     assert "trying again in" not in first.stderr  # at once: retrying cannot bring outputs never pushed
     run(project, "git", "add", "-A")
     run(project, "git", "commit", "-qm", "Train on main")
@@ -72,7 +72,8 @@ def test_train_on_a_gpu_runner_hands_cuda_to_xgboost(project, server, tmp_path):
 
 def test_experiment_report_and_gate(project, server):
     """`ci train --exp-args` runs an experiment and pushes it; `ci report` compares it with main and
-    writes the report without posting; `ci gate` passes or fails by the thresholds in params.yaml."""
+    writes the report without posting; `ci gate` passes or fails by the thresholds in params.yaml,
+    and refuses a base that does not exist."""
     run(project, "git", "checkout", "-qb", "try-random-forest")
     result = ci(project, server, "train", "--exp-args", "-S train.model=random_forest", "--timeout", "120")
     assert stages_run(result.stdout) == ["check_source", "train", "evaluate"]
@@ -93,9 +94,10 @@ def test_experiment_report_and_gate(project, server):
     set_params(project, gate__min=0.0, gate__max_drop=1.0)
     passed = ci(project, server, "gate", "--base", "main")
     assert "quality gate passed" in passed.stderr
-    alone = json.loads(ci(project, server, "gate", "--base", "no-such-branch", "--json").stdout)
-    assert alone["champion"] is None and alone["passed"] is True
-    assert alone["notes"] == ["there is no base branch to compare with"]
+    nowhere = ci(project, server, "gate", "--base", "no-such-branch", "--json", check=False)
+    assert nowhere.returncode == 1 and nowhere.stdout == ""  # a missing base never passes on the floor
+    errors = [line for line in nowhere.stderr.splitlines() if line.startswith("ERROR")]
+    assert errors == [errors[0]] and errors[0].startswith("ERROR: the base `no-such-branch` is neither")
 
     set_params(project, gate__min=0.999)
     failed = ci(project, server, "gate", "--base", "main", check=False)

@@ -5,9 +5,10 @@ a timestamp, text, boolean and number columns and the label `repaid` (yes/no). p
 is edited as a person would, `positive_label: yes` unquoted. It trains, runs an experiment
 through `dvc exp run -S` (which rewrites params.yaml as YAML 1.2), applies and commits it,
 takes a new day of rows and retrains. Then a branch derives a feature in features.py alone
-and drops a raw column: the derived column reaches training and evaluation, and the gate
-still scores main's model with main's feature code. Last, days of bad data: the data check
-refuses them before training, or reports them, and the fixed data loses nothing.
+and drops two raw columns (one an id): the derived column reaches training and evaluation,
+the gate still scores main's model with main's feature code, and the project's own tests
+pass. Last, days of bad data: the data check refuses them before training, or reports them,
+and the fixed data loses nothing.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def loans(rows: int, start: int = 0) -> pd.DataFrame:
     score = 3 - 8 * amount / income - 0.8 * first_car + rng.normal(0, 0.7, rows)
     return pd.DataFrame(
         {
+            "loan_id": np.arange(start, start + rows) + 100_000,
             "applied": pd.Timestamp("2026-01-01") + pd.to_timedelta(np.arange(start, start + rows), unit="h"),
             "amount": amount,
             "income": income,
@@ -124,9 +126,9 @@ FEATURES = '''"""Derived features."""
 
 
 def add_features(rows):
-    """The loan as a share of the yearly income, in place of the income."""
+    """The loan as a share of the yearly income, in place of the income; the id is no feature."""
     rows["loan_to_income"] = rows["amount"] / rows["income"]
-    return rows.drop(columns=["income"])
+    return rows.drop(columns=["income", "loan_id"])
 '''
 
 
@@ -138,7 +140,7 @@ def test_a_derived_feature_reaches_training_and_main_is_scored_with_its_own_code
     result = run(project, "dvc", "repro")
     assert stages_run(result.stdout) == ["check_source", "prepare", "train", "evaluate"]
     names = pq.read_schema(project / "data/prepared/train.parquet").names
-    assert "loan_to_income" in names and "income" not in names
+    assert "loan_to_income" in names and "income" not in names and "loan_id" not in names
     run(project, "git", "add", "-A")
     run(project, "git", "commit", "-qm", "Loan to income")
 
@@ -158,6 +160,16 @@ def test_a_derived_feature_reaches_training_and_main_is_scored_with_its_own_code
     assert training.count(", 2026-01-01T00:00:00 to 2026-") == 2, data  # main's and the branch's
     assert "New rows (later than 2026-" in data and "): 0." in data  # the same rows as main's
     assert "- `src/car_loans/features.py`" in text.split("## Code changed since `main`")[1]
+
+
+def test_the_projects_own_tests_pass_on_its_own_data(project):
+    """The bake's own tests, quick and slow, pass in the project its user changed: their own CSV
+    with a yes/no label, class names and a time split in params.yaml, a derived column and two
+    dropped ones in features.py; the tests of their own project ran on their data, none skipped."""
+    result = run(project, sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", check=False)
+    assert result.returncode == 0, result.stdout[-4000:]
+    own = [line for line in result.stdout.splitlines() if line.startswith("tests/test_your_project.py::")]
+    assert len(own) == 3 and all(" PASSED" in line for line in own), own
 
 
 def digests(project) -> dict[str, bytes]:

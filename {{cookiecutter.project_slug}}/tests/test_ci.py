@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conftest import copy_example, example_params, write_params
 from {{ cookiecutter.package_name }}.ci import compare, launch, report, shell, storage, training
 from {{ cookiecutter.package_name }}.ci.compare import Comparison
 from {{ cookiecutter.package_name }}.core.cli import STAGE_TIMES_VARIABLE, UserError
@@ -167,13 +168,9 @@ def build_world(base: Path) -> World:
     home.mkdir()
     root.mkdir()
     env = environment(home, root / "src")
-    for name in ("dvc.yaml", "params.yaml", ".gitignore", ".dvcignore"):
-        if (PROJECT / name).exists():
-            shutil.copy(PROJECT / name, root / name)
-    shutil.copytree(PROJECT / "src", root / "src", ignore=shutil.ignore_patterns("__pycache__"))
-    label = yaml.safe_load((root / "params.yaml").read_text())["get_data"]["label_column"]
+    copy_example(root)
     (root / "data").mkdir()
-    write_loans(root / "data" / "loans.db", LOANS, seed=0, label=label)
+    write_loans(root / "data" / "loans.db", LOANS, seed=0)
     edit_params(
         root / "params.yaml",
         get_data__source=SOURCE, get_data__query=QUERY, gate__min=FLOOR,
@@ -212,18 +209,21 @@ def world(tmp_path_factory) -> World:
 
 @pytest.fixture(scope="module")
 def checks(world, tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
-    """`ci report` and `ci gate` against main, run once on the world; and a gate against no
-    base in a folder whose gate.min no model reaches ("strict")."""
-    strict = tmp_path_factory.mktemp("strict")  # only the model, its test set and params.yaml
-    for part in ("models", "data/prepared"):
-        shutil.copytree(world.root / part, strict / part)
-    shutil.copy(world.root / "params.yaml", strict / "params.yaml")
-    edit_params(strict / "params.yaml", gate__min=0.999)
-    return {
+    """`ci report` and `ci gate` against main, run once on the world; a gate against a base that
+    does not exist ("nowhere"); and one whose gate.min no model reaches ("strict")."""
+    gates = {
         "report": ci(world.root, world.env, "report", "--base", "main"),
         "gate": ci(world.root, world.env, "gate", "--base", "main", "--json"),
-        "strict": ci(strict, world.env, "gate", "--base", "nowhere", "--json"),
+        "nowhere": ci(world.root, world.env, "gate", "--base", "nowhere", "--json"),
     }
+    params = world.root / "params.yaml"
+    original = params.read_text(encoding="utf-8")
+    edit_params(params, gate__min=0.999)  # no stage reads it: the outputs stay as they are
+    try:
+        gates["strict"] = ci(world.root, world.env, "gate", "--base", "main", "--json")
+    finally:
+        params.write_text(original, encoding="utf-8")
+    return gates
 
 
 @pytest.fixture(scope="module")
@@ -245,7 +245,7 @@ def scratch(tmp_path):
     repo = tmp_path / "repo"
     repo.mkdir()
     git(repo, env, "init", "-q", "-b", "main")
-    shutil.copy(PROJECT / "params.yaml", repo / "params.yaml")
+    write_params(repo / "params.yaml", example_params())
     (repo / "dvc.lock").write_text("schema: '2.0'\nstages: {}\n", encoding="utf-8")
     git(repo, env, "add", "-A")
     git(repo, env, "commit", "-qm", "start")
@@ -258,7 +258,7 @@ def scratch(tmp_path):
 def sqlite_project(folder: Path, query: str, rows: int) -> Path:
     """A folder with params.yaml reading ``query`` from data/loans.db, which holds ``rows`` rows."""
     (folder / "data").mkdir(parents=True)
-    shutil.copy(PROJECT / "params.yaml", folder / "params.yaml")
+    write_params(folder / "params.yaml", example_params())
     edit_params(folder / "params.yaml", get_data__source=SOURCE, get_data__query=query)
     write_loans(folder / "data" / "loans.db", rows, seed=0)
     return folder
@@ -327,20 +327,20 @@ def test_a_wrong_gate_setting_is_named(params_file):
 
 def test_a_report_without_a_base_says_so(tmp_path, monkeypatch, params_file):
     """It says there is no champion, leaves out drift and the parameters diff, and says the model
-    cannot be released, when the run has no base and fails the floor."""
+    cannot be released, when the run has no earlier model and fails the floor."""
     monkeypatch.chdir(tmp_path)
     comparison = Comparison(
         base=None, metric="average_precision", challenger=scores(0.4), champion=None,
         test_rows=50, floor=0.5, max_drop=0.01,
         reasons=["average_precision 0.4000 is below the floor gate.min=0.5"],
-        notes=["there is no base branch to compare with"],
+        notes=["there is no earlier model to compare with"],
     )  # fmt: skip
     text = report.build(comparison, yaml.safe_load(params_file.read_text()), tmp_path)
-    assert "No champion to compare with: there is no base branch to compare with." in text
+    assert "No champion to compare with: there is no earlier model to compare with." in text
     assert "| Average precision (gate) |  | 0.4000 |  |" in text
     assert "**Quality gate: failed.** average_precision 0.4000 is below the floor" in text
     assert "Failing the gate, this model cannot be released." in text
-    assert "_No base branch to compare with._" in text
+    assert "_No earlier model to compare with._" in text
     assert "## Parameters diff" not in text
 
 
@@ -449,7 +449,7 @@ def recorded(monkeypatch, tmp_path):
             Path(env[STAGE_TIMES_VARIABLE]).write_text('{"step": "train", "seconds": 1.5}\n')
 
     monkeypatch.chdir(tmp_path)
-    shutil.copy(PROJECT / "params.yaml", tmp_path / "params.yaml")
+    write_params(tmp_path / "params.yaml", example_params())
     monkeypatch.setattr(training.storage, "transfer", transfer)
     monkeypatch.setattr(training, "dvc", dvc)
     monkeypatch.setattr(training, "ensure_git_identity", lambda: None)
@@ -482,8 +482,9 @@ def test_a_smoke_run_is_small_and_stays_local(recorded):
     training.smoke(["-S", "train.model=xgboost"])
     rows = training.SMOKE_ROWS
     assert recorded == [(
-        "exp", "run", "-S", "train.model=xgboost",
+        "exp", "run", "--temp", "-S", "train.model=xgboost",
         "-S", f"get_data.n_samples={rows}", "-S", f"get_data.max_rows={rows}",
+        "-S", "check_data.compare=false",
     )]  # fmt: skip
 
 
@@ -573,9 +574,10 @@ def git_answers(values: dict[tuple[str, ...], str]):
     return lambda *args: values.get(args, "")
 
 
-def test_launch_dispatches_the_github_workflow(monkeypatch, capsys):
+def test_launch_dispatches_the_github_workflow(monkeypatch, capsys, tmp_path):
     """It posts the workflow dispatch for the branch with the settings as inputs and says where
     to watch, when GitHub is the forge and a token is set."""
+    monkeypatch.chdir(with_train_workflow(tmp_path))  # the settings the workflow declares
     sent = []
     monkeypatch.setattr(launch, "git_output", git_answers({
         ("remote", "get-url", "origin"): "git@github.com:acme/fraud.git",
@@ -768,12 +770,14 @@ def test_storage_pull_restores_the_model_in_a_fresh_clone(world, clone):
 
 @pytest.mark.slow
 def test_resolve_base_falls_back_to_origin(clone, monkeypatch):
-    """It gives the branch, else origin's branch, else None, when asked for a base revision."""
+    """It gives the branch, else origin's branch, and refuses a base that is neither, when asked
+    for a base revision."""
     target, _, _ = clone
     monkeypatch.chdir(target)
     assert shell.resolve_base("main") == "main"
     assert shell.resolve_base("candidate") == "origin/candidate"  # never checked out here
-    assert shell.resolve_base("nowhere") is None
+    with pytest.raises(UserError, match="the base `nowhere` is neither a branch"):
+        shell.resolve_base("nowhere")
 
 
 @pytest.mark.slow
@@ -813,14 +817,12 @@ def test_release_tags_the_first_version(clone):
 
 
 @pytest.mark.slow
-def test_gate_without_a_base_has_no_champion(world, checks):
-    """It prints `champion: null` and says why, when the base branch does not exist."""
-    summary = json.loads(checks["strict"].stdout)
-    assert summary["base"] is None
-    assert summary["champion"] is None
-    assert summary["champion_metrics"] is None
-    assert summary["notes"] == ["there is no base branch to compare with"]
-    assert summary["challenger"] == pytest.approx(world.main_metrics["average_precision"])
+def test_gate_refuses_a_base_that_does_not_exist(checks):
+    """It exits 1 with one `ERROR:` line naming the base and prints no decision, when the base
+    branch is neither here nor on origin: a missing base never leaves the floor alone to decide."""
+    result = checks["nowhere"]
+    assert_one_error(result, "the base `nowhere` is neither a branch or commit here")
+    assert result.stdout == ""
 
 
 @pytest.mark.slow
@@ -884,6 +886,81 @@ def test_report_sets_both_models_side_by_side(world, checks):
     assert "![Confusion matrix](./dvclive/evaluate/plots/images/confusion_matrix.png)" in text
 
 
+# --- failing closed: "nothing there yet" is not "there, but unreadable" ---------------------------
+
+
+def unreachable_remote(target: Path, env: dict[str, str]) -> None:
+    """Point ``target``'s DVC remote at a folder that does not exist (in .dvc/config.local)."""
+    dvc(target, env, "remote", "modify", "--local", "storage", "url", target.parent / "gone")
+
+
+@pytest.mark.slow
+def test_the_gate_refuses_when_mains_model_cannot_be_fetched(world, tmp_path):
+    """It exits 1 with one `ERROR:` line about main's model and prints no decision, when main's
+    model is neither in the cache nor in the reachable remote; with the remote back, it scores
+    main's model and passes."""
+    target = tmp_path / "project"
+    git(tmp_path, world.env, "clone", "-q", "-b", "candidate", world.origin, target)
+    env = {**world.env, "PYTHONPATH": str(target / "src")}
+    assert ci(target, env, "storage", "pull").returncode == 0
+    shutil.rmtree(target / ".dvc" / "cache")  # this run's outputs stay in the workspace
+    unreachable_remote(target, env)
+    refused = ci(target, env, "gate", "--base", "main", "--json")
+    line = assert_one_error(  # main is origin's here: this clone never checked it out
+        refused, "`origin/main`'s model cannot be scored: models/model.joblib as `origin/main`"
+    )
+    assert "could not be read (it is not in the DVC cache" in line
+    assert refused.stdout == ""
+    (target / ".dvc" / "config.local").unlink()
+    passed = ci(target, env, "gate", "--base", "main", "--json")
+    assert passed.returncode == 0, passed.stderr
+    summary = json.loads(passed.stdout)
+    assert summary["champion"] == pytest.approx(world.main_metrics["average_precision"])
+
+
+@pytest.mark.slow
+def test_the_gate_passes_with_a_note_when_main_has_no_model_yet(world, tmp_path):
+    """It passes on the floor and says main has no model yet, when main's dvc.lock records none
+    (a project whose first training is this one)."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    env = {**world.env, "PYTHONPATH": str(world.root / "src")}
+    git(repo, env, "init", "-q", "-b", "main")
+    dvc(repo, env, "init", "-q")
+    shutil.copy(world.root / "params.yaml", repo / "params.yaml")
+    (repo / "dvc.lock").write_text("schema: '2.0'\nstages: {}\n", encoding="utf-8")
+    git(repo, env, "add", "-A")
+    git(repo, env, "commit", "-qm", "Not trained yet")
+    for part in ("models", "data/prepared"):  # this run's model and test set, untracked
+        shutil.copytree(world.root / part, repo / part)
+    result = ci(repo, env, "gate", "--base", "main", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["champion"] is None
+    assert summary["notes"] == ["`main` has no model yet (its dvc.lock records none)"]
+    assert "quality gate passed" in result.stderr and "against no base model" in result.stderr
+
+
+@pytest.mark.slow
+def test_a_fresh_clone_without_its_remote_stops_at_the_data_check(world, tmp_path):
+    """`dvc repro` stops at check_data with one `ERROR:` line about the reference profile, no
+    traceback, no profile and no model, when the committed reference cannot be fetched."""
+    target = tmp_path / "project"
+    git(tmp_path, world.env, "clone", "-q", "-b", "main", world.origin, target)
+    env = {**world.env, "PYTHONPATH": str(target / "src")}
+    unreachable_remote(target, env)
+    result = run(target, env, sys.executable, "-m", "dvc", "repro", check=False)
+    assert result.returncode != 0
+    ours = [line for line in result.stderr.splitlines() if line.startswith("ERROR: the data")]
+    assert len(ours) == 1, result.stderr
+    assert ours[0].startswith("ERROR: the data check's reference, data/profile.json as `HEAD`")
+    assert "check_data.compare: false" in ours[0]
+    assert "Traceback" not in result.stderr
+    assert "Running stage 'prepare'" not in result.stdout
+    assert not (target / "data" / "profile.json").exists()
+    assert not (target / "models" / "model.joblib").exists()
+
+
 # --- slow: whole pipelines run again ------------------------------------------------------------
 
 
@@ -903,18 +980,20 @@ def test_train_pulls_reruns_the_check_and_pushes(world, tmp_path):
 
 @pytest.mark.slow
 def test_smoke_training_needs_no_remote(world, tmp_path):
-    """It runs the whole pipeline as an experiment on at most its smoke rows and pushes nothing,
-    when run with --smoke in a copy of the world whose remote is gone."""
+    """It runs the whole pipeline as an experiment on at most its smoke rows, pushes nothing and
+    leaves params.yaml, dvc.lock and the outputs as they were, when run with --smoke in a copy of
+    the world whose remote is gone."""
     target = tmp_path / "project"
     shutil.copytree(world.root, target, symlinks=True)
     env = {**world.env, "PYTHONPATH": str(target / "src")}
-    dvc(target, env, "remote", "modify", "storage", "url", tmp_path / "no-remote")
+    dvc(target, env, "remote", "modify", "--local", "storage", "url", tmp_path / "no-remote")
+    model = (target / "models" / "model.joblib").read_bytes()
     result = ci(target, env, "train", "--smoke")
     assert result.returncode == 0, result.stderr
     assert "smoke run passed on at most" in result.stderr
     assert not (tmp_path / "no-remote").exists()
-    params = yaml.safe_load((target / "params.yaml").read_text(encoding="utf-8"))
-    assert params["get_data"]["max_rows"] == training.SMOKE_ROWS  # the experiment's settings
+    assert git(target, env, "status", "--porcelain", "--untracked-files=no").stdout == ""
+    assert (target / "models" / "model.joblib").read_bytes() == model
 
 
 @pytest.mark.slow

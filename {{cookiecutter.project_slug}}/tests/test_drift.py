@@ -120,3 +120,24 @@ def test_table_marks_drifted_rows():
     assert lines[3] == "| country | TVD | 0.050 |  |"
     assert lines[-1] == "Past the drift threshold: 1 of 2 features."
     assert "\n" not in drift_table([])
+
+
+def test_features_failing_on_the_bases_rows_are_named_in_the_report(monkeypatch):
+    """Rows that features.add_features cannot take (the base's data lacks a column it needs) are
+    measured raw, and the report's notes say so and why; rows it takes get the derived column."""
+    from {{ cookiecutter.package_name }} import features
+    from {{ cookiecutter.package_name }}.ci import report
+
+    def ratio(rows):
+        rows["per_item"] = rows["amount"] / rows["items"]
+        return rows
+
+    monkeypatch.setattr(features, "add_features", ratio)
+    notes: list[str] = []
+    today = report.featured(mixed_table(50, 0), "today's", notes)
+    assert "per_item" in today.column_names and notes == []
+    base = report.featured(mixed_table(50, 1).drop_columns(["items"]), "`main`'s", notes)
+    assert "per_item" not in base.column_names
+    assert notes[0].startswith(
+        "_`features.add_features` failed on `main`'s rows (KeyError: 'items')"
+    )

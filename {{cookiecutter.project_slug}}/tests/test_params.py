@@ -55,11 +55,3 @@ def test_class_names_must_be_two_different_names(names):
         UserError, match=r"evaluate\.class_names in params\.yaml must be two different names"
     ):
         class_names({"evaluate": {"class_names": names}})
-
-
-def test_a_missing_extra_is_named():
-    """A setting whose optional library is missing names the `uv sync --extra` that brings it."""
-    from {{ cookiecutter.package_name }}.core.extras import require
-
-    with pytest.raises(UserError, match=r"needs no_such_library.*uv sync --extra dask"):
-        require("no_such_library", "dask", "train.engine dask")

@@ -1,25 +1,19 @@
-"""Smoke test: the whole DVC pipeline runs on a small data set in a scratch copy of the project."""
+"""Smoke test: the whole DVC pipeline runs on the example's small data set in a scratch copy of the project."""
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
 import pytest
-import yaml
+
+from conftest import copy_example
 
 
 @pytest.mark.slow
-def test_dvc_repro_runs_every_stage(tmp_path, params_file):
+def test_dvc_repro_runs_every_stage(tmp_path):
     """`dvc repro` runs get_data, prepare, train and evaluate and leaves a model and metrics."""
-    project = params_file.parent
-    for name in ("dvc.yaml", "params.yaml"):
-        shutil.copy(project / name, tmp_path / name)
-    shutil.copytree(project / "src", tmp_path / "src", ignore=shutil.ignore_patterns("__pycache__"))
-    params = yaml.safe_load((tmp_path / "params.yaml").read_text())
-    params["get_data"]["n_samples"] = 2000
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    copy_example(tmp_path)
 
     env = {
         **os.environ,

@@ -9,7 +9,8 @@ each, naming the column and what to do; the model and its metrics stay as they w
 findings (a new column, more missing values, unseen text values) go to data/checks.json for
 the report, with both profiles' rows and time ranges; a refusal is also written to
 data_refused.md, which CI posts (`ci refused`). The thresholds are check_data in
-params.yaml. With no reference (a first run) or a new source, nothing is compared.
+params.yaml. With no reference yet (no commit, or none recorded in dvc.lock) or a new source,
+nothing is compared; a reference that is recorded but cannot be read stops the run.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .core import committed
 from .core import params as p
 from .core import profile as profiles
 from .core.cli import UserError, run
@@ -69,16 +71,24 @@ def settings(params: dict) -> dict[str, Any]:
 
 
 def reference(revision: str = "HEAD") -> dict | None:
-    """data/profile.json as committed at ``revision``, None if there is none to read."""
-    try:
-        import dvc.api
+    """data/profile.json as committed at ``revision``; None if there is none yet (a first run).
 
-        return json.loads(dvc.api.read(str(PROFILE), rev=revision))
-    except Exception as error:  # no commit yet, no profile in it, or its data not at hand
-        log.info(
-            "no reference profile at %s (%s): nothing to compare", revision, type(error).__name__
-        )
-        return None
+    A reference that is committed but cannot be read stops the run: comparing with nothing
+    would let any data through, and today's profile would become the reference.
+    """
+    try:
+        text = committed.read(PROFILE, revision)
+        return None if text is None else json.loads(text)
+    except committed.Unreadable as error:
+        reason = error.reason
+    except ValueError as error:  # fetched, but not a profile
+        reason = f"not valid JSON: {error}"
+    raise UserError(
+        f"the data check's reference, {PROFILE} as `{revision}` recorded it, could not be read "
+        f"({reason}). Run `dvc pull {PROFILE}` (check the DVC remote and its credentials), or, "
+        "to take today's data as the reference once, set check_data.compare: false, run and "
+        "commit, then set it back"
+    )
 
 
 def percent(share: float, digits: int = 0) -> str:
@@ -174,6 +184,8 @@ def main() -> None:
     today["source"] = {key: get_data.get(key) for key in SAME_SOURCE}
     today["settings"] = get_data
     old = reference() if limits["compare"] else None
+    if old is None and limits["compare"]:
+        log.info("no reference profile committed yet (a first run): nothing to compare")
     if old is not None and old.get("source") != today["source"]:
         log.info("the source settings changed since the reference: its profile is learned afresh")
         old = None

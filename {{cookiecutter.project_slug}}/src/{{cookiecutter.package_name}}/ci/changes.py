@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from ..core.cli import UserError
 from ..core.dataset import row_groups
 from ..core.encoding import as_time
 from ..core.paths import CHECKS, RAW_DATA, SPLIT
@@ -30,7 +31,10 @@ def read_json(path: Path) -> dict | None:
 
 
 def base_split(base: str) -> dict | None:
-    """split.json as the base's run wrote it, None if it has none (an older project) or it is out of reach."""
+    """split.json as the base's run wrote it; None if the base records none (an older project).
+
+    One it records but that cannot be fetched is a UserError (core/committed.py).
+    """
     with tempfile.TemporaryDirectory() as scratch:
         copy = Path(scratch) / SPLIT.name
         return (
@@ -108,14 +112,17 @@ def data_section(base: str | None, time_column: str) -> list[str]:
 
 
 def changed_code(base: str) -> list[str]:
-    """The files of the package and dvc.yaml that differ from ``base``; empty if git cannot say."""
+    """The files of the package and dvc.yaml that differ from ``base``; a UserError if git cannot say."""
     result = subprocess.run(
         ["git", "diff", "--name-only", base, "--", *CODE],
         capture_output=True,
         text=True,
         check=False,
     )
-    return result.stdout.split() if result.returncode == 0 else []
+    if result.returncode != 0:  # never "no change": the report would say the code is the base's
+        reason = (result.stderr.strip().splitlines() or ["no output"])[0]
+        raise UserError(f"the code changed since `{base}` could not be listed ({reason})")
+    return result.stdout.split()
 
 
 def code_section(base: str | None) -> list[str]:

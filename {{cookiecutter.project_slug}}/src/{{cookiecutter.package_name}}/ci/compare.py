@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core import committed
 from ..core import params as p
 from ..core.cli import UserError
 from ..core.dataset import read_labels, row_groups, rows_by_group, write_batches
@@ -39,10 +40,10 @@ METRIC_NAMES = ("roc_auc", "average_precision", "precision", "recall", "f1", "ac
 class Comparison:
     """Both models' metrics on today's test set and the gate's decision."""
 
-    base: str | None  # the revision the champion comes from; None if there is none
+    base: str | None  # the revision the champion comes from; None for a first release
     metric: str  # the metric the gate decides on
     challenger: dict[str, float]
-    champion: dict[str, float] | None  # None when the base has no model to score
+    champion: dict[str, float] | None  # None when the base has no model yet
     test_rows: int
     floor: float
     max_drop: float
@@ -85,38 +86,13 @@ def gate_settings(params: dict) -> tuple[str, float, float]:
 
 
 def base_file(path: Path, revision: str) -> bytes | None:
-    """The bytes of a DVC output as ``revision`` recorded it (from the cache or the remote)."""
-    import dvc.api
-    from dvc.exceptions import DvcException
-
-    try:
-        with dvc.api.open(path.as_posix(), rev=revision, mode="rb") as handle:
-            return handle.read()
-    except (DvcException, FileNotFoundError) as error:
-        log.warning("%s at %s could not be fetched: %s", path, revision, error)
-        return None
+    """A DVC output as ``revision`` recorded it; None if it records none (core/committed.py)."""
+    return committed.read(path, revision)
 
 
 def base_copy(path: Path, revision: str, destination: Path) -> bool:
-    """Copy a DVC output as ``revision`` recorded it to ``destination``, a piece at a time.
-
-    False (with a warning) if it cannot be fetched from the cache or the remote.
-    """
-    import shutil
-
-    import dvc.api
-    from dvc.exceptions import DvcException
-
-    try:
-        with (
-            dvc.api.open(path.as_posix(), rev=revision, mode="rb") as handle,
-            destination.open("wb") as out,
-        ):
-            shutil.copyfileobj(handle, out, 16 * 2**20)
-    except (DvcException, FileNotFoundError) as error:
-        log.warning("%s at %s could not be fetched: %s", path, revision, error)
-        return False
-    return True
+    """Copy a DVC output as ``revision`` recorded it to ``destination``; False if it records none."""
+    return committed.copy(path, revision, destination)
 
 
 def base_code(base: str, folder: Path) -> Path | None:
@@ -125,7 +101,11 @@ def base_code(base: str, folder: Path) -> Path | None:
         ["git", "archive", "--format=tar", base, "src"], capture_output=True, check=False
     )
     if archive.returncode != 0:
-        return None
+        reason = (archive.stderr.decode(errors="replace").strip().splitlines() or ["no output"])[0]
+        raise UserError(
+            f"`{base}`'s code (src/) could not be read from git ({reason}), so its model cannot be "
+            f"scored with it. Fetch the base branch (git fetch origin) and run again"
+        )
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
         tar.extractall(folder, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
     package = __package__.split(".")[0]
@@ -156,13 +136,23 @@ def champion_metrics(base: str, threshold: float, notes: list[str]) -> dict[str,
     """Score the base's model on today's raw test rows with the base's own code."""
     from ..evaluate import score
 
-    model_bytes, encoding_bytes = base_file(MODEL, base), base_file(ENCODING, base)
-    if model_bytes is None:
-        notes.append(f"`{base}` has no model in the DVC remote or cache to compare with")
-        return None
+    try:
+        model_bytes = base_file(MODEL, base)
+        if model_bytes is None:
+            notes.append(f"`{base}` has no model yet (its dvc.lock records none)")
+            return None
+        encoding_bytes = base_file(ENCODING, base)
+    except committed.Unreadable as error:
+        raise UserError(
+            f"`{base}`'s model cannot be scored: {error.path} as `{base}` recorded it could not "
+            f"be read ({error.reason}). The gate does not decide without it: check the DVC "
+            "remote and its credentials, then run again"
+        ) from None
     if encoding_bytes is None:
-        notes.append(f"`{base}` has no feature encoding ({ENCODING}) to score its model with")
-        return None
+        raise UserError(
+            f"`{base}` records a model but no feature encoding ({ENCODING}) to score it with. "
+            f"Run the pipeline on `{base}` (dvc repro), commit and push, then run again"
+        )
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         model, encoding, rows = (
@@ -192,7 +182,9 @@ def champion_metrics(base: str, threshold: float, notes: list[str]) -> dict[str,
 def compare(base: str | None, params: dict) -> Comparison:
     """Score this run's model and the base's on today's test set; apply the gate.
 
-    Both go through the test rows a row group at a time, as evaluate does.
+    Both go through the test rows a row group at a time, as evaluate does. ``base`` None
+    (a first release) and a base with no model yet leave the floor alone to decide; a base
+    whose model cannot be read is a UserError, never "no champion".
     """
     import joblib
 
@@ -207,7 +199,7 @@ def compare(base: str | None, params: dict) -> Comparison:
     notes: list[str] = []
     champion = None
     if base is None:
-        notes.append("there is no base branch to compare with")
+        notes.append("there is no earlier model to compare with")
     else:
         champion = champion_metrics(base, threshold, notes)
     comparison = Comparison(

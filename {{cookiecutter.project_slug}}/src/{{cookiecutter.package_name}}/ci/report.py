@@ -108,13 +108,14 @@ def drift_section(base: str | None, params: dict, folder: Path) -> list[str]:
     """Per-feature shift between the base's training data and today's, with a figure.
 
     Each side is a sample of rows read from its file (the base's is copied from the DVC
-    cache or remote first), so the report costs the same memory at any data size.
+    cache or remote first; one it records but that cannot be fetched stops the report), so
+    the report costs the same memory at any data size.
     """
     from .drift import drift_figure, drift_table, feature_shifts, sample_file
 
     lines = ["", "## Drift: the base model's data against today's", ""]
     if base is None:
-        return [*lines, "_No base branch to compare with._"]
+        return [*lines, "_No earlier model to compare with._"]
     threshold = p.get(
         params, "report.drift_threshold", "a number between 0 and 1",
         lambda v: p.is_number(v) and 0 < v < 1,
@@ -123,33 +124,39 @@ def drift_section(base: str | None, params: dict, folder: Path) -> list[str]:
     with tempfile.TemporaryDirectory() as scratch:
         old = Path(scratch) / RAW_DATA.name
         if not base_copy(RAW_DATA, base, old):
-            return [*lines, f"_`{base}` has no data in the DVC remote or cache to compare with._"]
-        today = without_times(featured(sample_file(RAW_DATA)), time_column)
+            return [*lines, f"_`{base}` has no data yet (its dvc.lock records none)._"]
+        notes: list[str] = []
+        today = without_times(featured(sample_file(RAW_DATA), "today's", notes), time_column)
         shifts = feature_shifts(
-            without_times(featured(sample_file(old)), time_column),
+            without_times(featured(sample_file(old), f"`{base}`'s", notes), time_column),
             today, float(threshold), label_of(today.column_names),
         )  # fmt: skip
-    lines += [drift_table(shifts), ""]
+    lines += [*notes, drift_table(shifts), ""]
     if shifts:
         drift_figure(shifts, float(threshold)).savefig(folder / DRIFT_FIGURE, dpi=100)
         lines.append(f"![Feature drift](./{DRIFT_FIGURE})")
     return lines
 
 
-def featured(table: pa.Table) -> pa.Table:
+def featured(table: pa.Table, whose: str, notes: list[str]) -> pa.Table:
     """Raw rows with the columns of this branch's features.py, so derived features are measured too.
 
-    Rows it cannot take (the base's data may lack a column it needs) are measured as they are.
+    Rows it cannot take (the base's data may lack a column it needs) are measured as they
+    are, and a line in ``notes`` says so in the report.
     """
     from .. import features
     from ..core.derived import with_derived
 
     try:
         return with_derived(table, label_of(table.column_names), features.add_features)
-    except Exception as error:  # the user's code on other data: any failure only narrows drift
-        log.warning(
-            "drift: features.add_features failed on these rows (%s); raw columns only", error
-        )
+    except Exception as error:  # the user's code on other data: the report says what it measured
+        reason = f"{type(error).__name__}: {error}".splitlines()[0]
+        log.warning("drift: features.add_features failed on %s rows (%s)", whose, reason)
+        notes += [
+            f"_`features.add_features` failed on {whose} rows ({reason}): their raw columns "
+            "are measured, without the derived ones._",
+            "",
+        ]
         return table
 
 

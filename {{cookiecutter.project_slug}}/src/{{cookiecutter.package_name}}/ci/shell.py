@@ -49,12 +49,20 @@ def ensure_git_identity() -> None:
             git("config", key, value)
 
 
-def resolve_base(base: str) -> str | None:
-    """The git revision to compare with: ``base`` or ``origin/<base>``, None if neither exists."""
+def resolve_base(base: str) -> str:
+    """The git revision to compare with: ``base`` or ``origin/<base>``; a UserError if neither exists.
+
+    A base that is missing here (a shallow checkout, a branch not fetched) is not "nothing to
+    compare with": the gate would decide on the floor alone.
+    """
     for candidate in (base, f"origin/{base}"):
         if git("rev-parse", "--verify", "--quiet", f"{candidate}^0", check=False).returncode == 0:
             return candidate
-    return None
+    raise UserError(
+        f"the base `{base}` is neither a branch or commit here nor `origin/{base}`, so there is "
+        f"nothing to score this model against. Fetch it (git fetch origin {base}; in CI, check "
+        f"out with the full history) or name another base with --base"
+    )
 
 
 def can_post() -> str | None:

@@ -4,8 +4,12 @@ SQLite needs no server: `sqlite:///data/orders.db` (a path from the project root
 PostgreSQL goes through psycopg: `postgresql://user@host:5432/database`. The password is
 never written in params.yaml: libpq takes it from PGPASSWORD or ~/.pgpass, or the whole
 URL comes from an environment variable (`source: $DATABASE_URL`). Every failure a user
-can fix (a malformed URL, a server out of reach, a wrong password, bad SQL, no rows) ends
-in one line saying what to change.
+can fix (a library not installed, a malformed URL, a server out of reach, a wrong password,
+bad SQL, no rows) ends in one line saying what to change.
+
+SQLAlchemy and psycopg come with extras of pyproject.toml (`database`, `postgres`). Every
+connection goes through parse(), which refuses a URL whose libraries are missing and names
+the extra; nothing imports SQLAlchemy before it, except safe_url(), which does without.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ DIALECTS = (
     "sqlite", "postgresql", "postgres", "mysql", "mariadb", "mssql", "oracle", "duckdb",
     "snowflake", "redshift", "bigquery",
 )  # fmt: skip
+POSTGRES = ("postgresql", "postgres")  # its driver, psycopg, comes with the postgres extra
 CONNECT_TIMEOUT = 10  # seconds to wait for a server before saying it cannot be reached
 
 
@@ -38,17 +43,31 @@ def is_database(url: str) -> bool:
 
 def safe_url(url: str) -> str:
     """``url`` with its password masked, for logs and messages."""
-    from sqlalchemy.engine import make_url
-
     try:
+        from sqlalchemy.engine import make_url
+
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # an unparsable URL: show its scheme only
+    except Exception:  # unparsable, or SQLAlchemy missing (parse says so): the scheme only
         return url.partition("://")[0] + "://..."
 
 
+def setting(url: str) -> str:
+    """How the refusals of a missing library name the setting: "a sqlite:// source in ..."."""
+    return f"a {url.partition('://')[0].partition('+')[0].lower()}:// source in get_data.source"
+
+
+def extra_for(url: str) -> str:
+    """The extra of pyproject.toml that brings this URL's libraries: postgres or database."""
+    return "postgres" if url.partition("://")[0].partition("+")[0].lower() in POSTGRES else "database"
+
+
 def parse(url: str, from_environment: bool) -> URL:
-    """Check the URL and pick the driver; a password written in params.yaml is refused."""
-    require("sqlalchemy", "database", "a database in get_data.source")
+    """Check the URL and pick the driver; a password written in params.yaml is refused.
+
+    SQLAlchemy is needed to read the URL at all; psycopg, once the URL is known to be a
+    valid PostgreSQL one without a password in it. Each missing one names its extra.
+    """
+    require("sqlalchemy", extra_for(url), setting(url))
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
@@ -66,8 +85,10 @@ def parse(url: str, from_environment: bool) -> URL:
             "and set PGPASSWORD (or ~/.pgpass), or put the whole URL in an environment "
             "variable and write source: $DATABASE_URL"
         )
-    if parsed.drivername in ("postgresql", "postgres"):
+    if parsed.drivername in POSTGRES:
         parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not psycopg2
+    if parsed.drivername == "postgresql+psycopg":
+        require("psycopg", "postgres", setting(url))
     if parsed.get_backend_name() == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
             raise UserError(
@@ -84,10 +105,10 @@ def parse(url: str, from_environment: bool) -> URL:
 @contextmanager
 def connect(url: str, from_environment: bool) -> Iterator[Connection]:
     """A connection to the database, closed afterwards; failures say what to fix."""
+    parsed = parse(url, from_environment)
     from sqlalchemy import create_engine
     from sqlalchemy.exc import DBAPIError, NoSuchModuleError
 
-    parsed = parse(url, from_environment)
     backend = parsed.get_backend_name()
     try:
         engine = create_engine(
@@ -99,12 +120,10 @@ def connect(url: str, from_environment: bool) -> Iterator[Connection]:
             f"get_data.source uses {parsed.drivername!r}, which SQLAlchemy does not know. "
             "Use sqlite:// or postgresql://, or install that database's SQLAlchemy dialect"
         ) from None
-    except ModuleNotFoundError as error:
-        extra = "postgres" if backend == "postgresql" else None
-        how = f"`uv sync --extra {extra}`" if extra else f"e.g. `uv add {error.name}`"
+    except ModuleNotFoundError as error:  # a driver no extra brings (mysql://, mssql://...)
         raise UserError(
             f"the driver for {backend} is not installed (no module {error.name!r}). "
-            f"Install it in this environment: {how}"
+            f"Install it in this environment, e.g. `uv add {error.name}`"
         ) from None
     try:
         try:
