@@ -29,6 +29,7 @@ STAND_INS = {
     "actions/checkout@v7": TESTS / "actions/checkout",
     "actions/setup-python@v7": TESTS / "actions/setup-python",
     "actions/setup-node@v6": TESTS / "actions/setup-node",
+    "astral-sh/setup-uv@v10.0.1": TESTS / "actions/setup-uv",
     "machulav/ec2-github-runner@v2.6.1": TESTS / "actions/ec2-github-runner",
 }
 

@@ -26,7 +26,7 @@ def expected_tree(package: str, ci: str = "github", janitor: bool = True) -> set
         "__init__", "check_source", "get_data", "check_data", "prepare", "train", "evaluate",
         "features", "models", "synthetic", "predict",
         *(f"core/{name}" for name in (
-            "__init__", "boosting", "cli", "dask_training", "database", "dataset", "derived",
+            "__init__", "boosting", "cli", "committed", "dask_training", "database", "dataset", "derived",
             "encoding", "extras", "files", "labels", "params", "paths", "profile", "progress", "sources", "tracking",
         )),
         *(f"ci/{name}" for name in (
@@ -35,9 +35,10 @@ def expected_tree(package: str, ci: str = "github", janitor: bool = True) -> set
         )),
     ]  # fmt: skip
     tests = [
-        "conftest", "test_batches", "test_check_data", "test_ci", "test_costs", "test_drift", "test_evaluate",
-        "test_features", "test_get_data", "test_layers", "test_machines", "test_params", "test_pipeline",
-        "test_prepare", "test_sources", "test_sweep", "test_train",
+        "conftest", "test_batches", "test_check_data", "test_ci", "test_committed", "test_costs", "test_drift",
+        "test_evaluate", "test_extras", "test_features", "test_get_data", "test_layers", "test_machines",
+        "test_params", "test_pipeline", "test_prepare", "test_sources", "test_sweep", "test_train",
+        "test_your_project",
     ]  # fmt: skip
     docs = ["data", "experiments", "features-and-models", "install", "layout", "model-versions", "scale", "storage"]
     return {
@@ -47,7 +48,7 @@ def expected_tree(package: str, ci: str = "github", janitor: bool = True) -> set
         *(f"tests/{name}.py" for name in tests),
         *(f"docs/{name}.md" for name in docs),
         *({"docs/continuous-training.md"} if ci != "none" else set()),
-        *({".github/actionlint.yaml", *(f".github/workflows/{name}.yml" for name in ("train", "sweep"))}
+        *({".github/actionlint.yaml", *(f".github/workflows/{name}.yml" for name in ("train", "sweep", "test"))}
           if ci in ("github", "both") else set()),
         *({".github/workflows/janitor.yml"} if ci in ("github", "both") and janitor else set()),
         *({".gitlab-ci.yml"} if ci in ("gitlab", "both") else set()),

@@ -1,4 +1,5 @@
-"""The GitHub workflow of a baked project, run for real under act: launch-runner, train, teardown.
+"""The GitHub workflows of a baked project, run for real under act: launch-runner, train, teardown;
+and test.yml, the project's own checks.
 
 What runs for real: every job and step of .github/workflows/train.yml on this machine (act),
 the project's `ci` commands, DVC against an S3 server on 127.0.0.1, the real CML command line
@@ -183,6 +184,11 @@ def with_runner(world, runner: str, branch: str, number: int, depth: int, **answ
     world.forge.pulls[-1]["head_sha"] = sha
     payload["pull_request"]["head"]["sha"] = sha
     return project, payload
+
+
+def plain(log: str) -> str:
+    """``log`` without its colours (pytest colours its output under act)."""
+    return re.sub(r"\x1b\[[0-9;]*m", "", log)
 
 
 def report_comments(world, before: int) -> list[dict]:
@@ -447,6 +453,50 @@ def test_a_pull_request_from_a_fork_gets_a_smoke_run(world):
     assert summary, result.log[-4000:]  # act shows what the job wrote to $GITHUB_STEP_SUMMARY
     assert "smoke run passed on at most 2000 rows" in result.log
     assert world.objects() == objects and len(world.forge.comments) == comments
+
+
+def test_a_pull_request_runs_the_projects_checks_on_a_hosted_runner(world):
+    """test.yml on a pull request, a fork's with a read-only token and no secret: on the hosted
+    runner, uv installs uv.lock with its cache on, then the quick tests, ruff and lint-imports
+    run and pass; nothing is launched, trained or posted."""
+    project, payload = pull_request(world, "checked", 13, fork=True, train__xgboost__max_depth=2)
+    objects, comments = world.objects(), len(world.forge.comments)
+    result = run_workflow(
+        project, "pull_request", payload, world.forge, {"GITHUB_TOKEN": world.forge.token}, world.env(),
+        workflow="test.yml",
+    )  # fmt: skip
+    log = plain(result.log)
+    assert result.returncode == 0, log[-6000:]
+    assert result.job_result("test") == "succeeded"
+    assert "cache: true" in log  # what the setup-uv stand-in was asked
+    summary = re.search(r"=+ (\d+ passed\b.*, \d+ deselected) in ", log)  # pytest -m "not slow"
+    assert summary and "failed" not in summary.group(1), log[-4000:]
+    assert "All checks passed!" in log  # ruff
+    assert re.search(r"Contracts: \d+ kept, 0 broken\.", log)  # lint-imports
+    assert not result.launches and world.objects() == objects and len(world.forge.comments) == comments
+
+
+def test_a_pull_request_that_breaks_a_test_fails_the_checks(world):
+    """test.yml on a pull request that adds a failing test: the Tests step fails the job and
+    names the test; the steps after it do not run."""
+    project, payload = pull_request(world, "broken", 14, train__xgboost__max_depth=3)
+    (project / "tests/test_broken.py").write_text(
+        '"""A test that this change breaks."""\n\n\ndef test_the_change_keeps_the_sum():\n    assert sum([1, 1]) == 3\n'
+    )
+    run(project, "git", "add", "tests/test_broken.py")
+    run(project, "git", "commit", "-qm", "Break a test")
+    sha = world.push(project, "broken")
+    world.forge.pulls[-1]["head_sha"] = payload["pull_request"]["head"]["sha"] = sha
+    result = run_workflow(
+        project, "pull_request", payload, world.forge, {"GITHUB_TOKEN": world.forge.token}, world.env(),
+        workflow="test.yml",
+    )  # fmt: skip
+    log = plain(result.log)
+    assert result.returncode != 0
+    assert result.job_result("test") == "failed", log[-6000:]
+    assert "FAILED tests/test_broken.py::test_the_change_keeps_the_sum" in log
+    assert re.search(r"\b1 failed, \d+ passed", log), log[-4000:]  # the others still pass
+    assert "All checks passed!" not in log and "Contracts:" not in log
 
 
 def test_a_retrained_model_landing_on_main_is_released(world):

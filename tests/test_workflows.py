@@ -1,9 +1,10 @@
 """The CI files of baked projects: validated by real validators, their structure asserted, and the
 GitLab pipeline run for real by gitlab-ci-local, posting through the real CML.
 
-Every bake's GitHub workflows (train.yml, sweep.yml) are checked against the official JSON schema
-(check-jsonschema's vendored copy) and by actionlint with shellcheck on every `run:` block; one
-bake's workflows also run job by job under act (test_github_workflow_run.py, test_github_sweep_run.py).
+Every bake's GitHub workflows (train.yml, sweep.yml, test.yml, janitor.yml: whatever the bake
+holds) are checked against the official JSON schema (check-jsonschema's vendored copy) and by
+actionlint with shellcheck on every `run:` block; one bake's workflows also run job by job under
+act (test_github_workflow_run.py, test_github_sweep_run.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import TEMPLATE, bake, run, set_params
+from act_runner import STAND_INS
+from conftest import OPTIONS, TEMPLATE, bake, run, set_params
 from forge_server import ForgeServer
 from s3_server import S3Server
 
@@ -43,6 +45,8 @@ BAKES = {
     "gitlab-azure": {"ci": "gitlab", "cloud": "azure", "dvc_remote": "azure", "dvc_remote_url": "azure://c/p"},
 }
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+@v\d+(\.\d+)*$")
+# The project's own checks, in the order both CI systems run them.
+CHECKS = ["uv sync --locked", 'uv run pytest -m "not slow"', "uv run ruff check", "uv run lint-imports"]
 # The CML command line the workflow tests run; the CI files must install this very version.
 CML_VERSION = json.loads((TEMPLATE / ".tools/node_modules/@dvcorg/cml/package.json").read_text())["version"]
 
@@ -82,6 +86,11 @@ def workflows(project: Path) -> list[str]:
     return sorted(f".github/workflows/{path.name}" for path in (project / ".github/workflows").glob("*.yml"))
 
 
+def python_version(answers: dict) -> str:
+    """The lowest Python the bake supports."""
+    return answers.get("python_version", OPTIONS["python_version"][0])
+
+
 def own_labels(answers: dict) -> list[str]:
     return [label.strip() for label in answers["runner_labels"].split(",")]
 
@@ -93,7 +102,7 @@ def gitlab_wanted(answers: dict) -> bool:
 def test_ci_files_follow_the_answer(baked):
     """The workflows and actionlint settings exist for github/both, .gitlab-ci.yml for gitlab/both."""
     project, answers = baked
-    for name in ("train", "sweep"):
+    for name in ("train", "sweep", "test"):
         assert (project / f".github/workflows/{name}.yml").exists() == github_wanted(answers)
     janitor = github_wanted(answers) and launches(answers) and answers.get("cloud", "aws") == "aws"
     assert (project / ".github/workflows/janitor.yml").exists() == janitor
@@ -278,22 +287,22 @@ def test_cml_comes_from_npm_at_the_tested_version(baked):
 
 def test_github_least_privilege(baked):
     """No default permissions; each job asks for its own; OIDC only when chosen, and not for the
-    fork's smoke run or the sweep's plan; secrets only in step env, never in a `run:` script;
-    actions pinned to a version; one training, and one sweep, per branch."""
+    fork's smoke run, the sweep's plan or the project's checks; secrets only in step env, never in
+    a `run:` script, and none for the checks; actions pinned to a version; one training, one
+    sweep, and one run of the checks, per branch. Every workflow file of the bake is covered."""
     project, answers = baked
     if not github_wanted(answers):
         pytest.skip("no GitHub workflow in this bake")
     oidc = answers.get("aws_auth") == "oidc"
-    for kind in ("train", "sweep", "janitor"):
-        if not (project / f".github/workflows/{kind}.yml").exists():
-            continue
+    for kind in (Path(name).stem for name in workflows(project)):
         flow = workflow(project, kind)
         assert flow["permissions"] == {}
         if kind != "janitor":
             assert flow["concurrency"]["group"] == f"{kind}-${{{{ github.ref }}}}"
         for name, job in flow["jobs"].items():
             assert "permissions" in job, name
-            assert ("id-token" in job["permissions"]) == (oidc and name not in ("smoke", "plan")), name  # no AWS
+            aws = kind != "test" and name not in ("smoke", "plan")
+            assert ("id-token" in job["permissions"]) == (oidc and aws), name
             assert "secrets." not in str(job.get("env", "")), name
             for step in job["steps"]:
                 if "uses" in step:
@@ -305,7 +314,10 @@ def test_github_least_privilege(baked):
                     assert step["uses"].startswith("machulav/ec2-github-runner@"), step.get("name")
                     assert [key for key, value in step["with"].items() if "secrets." in str(value)] == ["github-token"]
         text = (project / f".github/workflows/{kind}.yml").read_text()
-        assert ("secrets.AWS_SECRET_ACCESS_KEY" in text) != oidc
+        if kind == "test":
+            assert "secrets." not in text  # the checks need no secret, so a fork's pull request runs them too
+        else:
+            assert ("secrets.AWS_SECRET_ACCESS_KEY" in text) != oidc
         assert "${{ }}" not in text and "${{}}" not in text  # every expression survived baking
     assert set(workflow(project)["jobs"]["train"]["permissions"]) >= {"contents", "pull-requests"}
     sweep = workflow(project, "sweep")["jobs"]
@@ -358,6 +370,28 @@ def test_github_sweep_fans_out_and_always_tears_down(baked):
     assert jobs["sweep"]["needs"] == ["plan", "launch-runners"]
     assert jobs["teardown"]["if"] == "always() && needs.launch-runners.result != 'skipped'"
     assert jobs["teardown"]["needs"] == ["launch-runners", "sweep"]
+
+
+def test_github_checks_run_on_every_pull_request_on_a_hosted_runner(baked):
+    """test.yml runs the project's own checks on every pull request and push to main, on a
+    GitHub-hosted runner whoever provides the training machine, within 15 minutes: setup-uv with
+    its cache on and the lowest supported Python, then `uv sync --locked`, the quick tests, ruff
+    and lint-imports, in that order. Its setup-uv pin is the one the act run replaces."""
+    project, answers = baked
+    if not github_wanted(answers):
+        pytest.skip("no GitHub workflow in this bake")
+    flow = workflow(project, "test")
+    assert flow[True] == {"push": {"branches": ["main"]}, "pull_request": {"branches": ["main"]}}
+    assert flow["concurrency"]["cancel-in-progress"] == "${{ github.event_name == 'pull_request' }}"
+    assert list(flow["jobs"]) == ["test"]
+    job = flow["jobs"]["test"]
+    assert job["runs-on"] == "ubuntu-latest" and job["timeout-minutes"] <= 15
+    assert job["permissions"] == {"contents": "read"}
+    checkout, uv, *steps = job["steps"]
+    assert checkout["uses"].startswith("actions/checkout@") and checkout["with"]["persist-credentials"] is False
+    assert uv["uses"].startswith("astral-sh/setup-uv@") and uv["uses"] in STAND_INS  # test_github_workflow_run.py
+    assert uv["with"] == {"enable-cache": True, "python-version": python_version(answers)}
+    assert [step["run"] for step in steps] == CHECKS
 
 
 def test_gitlab_pipeline_structure(baked):
@@ -436,6 +470,28 @@ def test_gitlab_sweep_structure(baked):
     assert pipeline["sweep-leaderboard"]["needs"] == ["sweep"]
 
 
+def test_gitlab_checks_run_on_every_merge_request_on_a_shared_runner(baked):
+    """The test job runs the project's own checks on merge requests only, in uv's image on
+    GitLab's shared runners (no tag, so never the training machine; nothing launched, nothing
+    waited for), within 15 minutes: `uv sync --locked`, the quick tests, ruff and lint-imports,
+    with uv's cache inside the project, kept by GitLab's cache keyed on uv.lock."""
+    project, answers = baked
+    if not gitlab_wanted(answers):
+        pytest.skip("no GitLab pipeline in this bake")
+    pipeline = gitlab(project)
+    job = pipeline["test"]
+    assert job["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}]
+    image = f"ghcr.io/astral-sh/uv:python{python_version(answers)}-bookworm"
+    assert job["image"] == pipeline["train"]["image"] == image  # Python and uv, as the other jobs
+    assert "tags" not in job and job["needs"] == [] and job["stage"] in pipeline["stages"]
+    assert job["timeout"] == "15m"
+    assert job["variables"] == {"UV_CACHE_DIR": "$CI_PROJECT_DIR/.uv-cache"}
+    assert job["cache"] == {"key": {"files": ["uv.lock"]}, "paths": [".uv-cache"]}
+    install, *checks = job["script"]
+    assert install == "command -v uv || python3 -m pip install --quiet uv"  # as the other jobs
+    assert checks == CHECKS
+
+
 def test_every_ci_install_uses_the_lock(baked):
     """Each `uv sync` in the CI files is `uv sync --locked`: CI trains with the libraries of uv.lock."""
     project, _ = baked
@@ -491,7 +547,8 @@ def gitlab_ci_local(project: Path, variables: dict[str, str], *options: str) -> 
 def test_gitlab_pipeline_runs_under_gitlab_ci_local(tmp_path):
     """gitlab-ci-local runs the merge-request pipeline with its shell executor on a tagged (not CML)
     runner: train pushes to an S3 server on 127.0.0.1, the real CML posts the report on the merge
-    request of a GitLab stand-in on 127.0.0.1 (figures uploaded), the gate passes; no release."""
+    request of a GitLab stand-in on 127.0.0.1 (figures uploaded), the gate passes; beside it the
+    test job's checks pass (the quick tests, ruff, lint-imports); no release."""
     server = S3Server(tmp_path / "s3").start()
     forge = ForgeServer(tmp_path / "forge", kind="gitlab").start()
     try:
@@ -502,6 +559,7 @@ def test_gitlab_pipeline_runs_under_gitlab_ci_local(tmp_path):
             "CI_COMMIT_MESSAGE": "Use a small data set", **ci_variables(tmp_path, server, forge),
         })  # fmt: skip
         assert re.search(r"PASS\s+train", log), log
+        assert re.search(r"PASS\s+test", log) and re.search(r"^test +> Contracts: \d+ kept, 0 broken", log, re.M), log
         assert "launch-runner" not in log and not re.search(r"PASS\s+release", log)  # no CML machine, no release
         assert "Running stage 'train'" in log
         assert "report posted" in log
@@ -626,6 +684,9 @@ def ci_variables(tmp_path: Path, server: S3Server, forge: ForgeServer) -> dict[s
     return {
         "LAUNCH_RUNNER": "false", "REPO_TOKEN": forge.token, "CML_COMMENT_PUBLISH_URL": forge.upload_url,
         **forge.client_env(), **server.credentials(), "GIT_TERMINAL_PROMPT": "0",
+        # The test job keeps uv's cache in the project, for GitLab's cache to keep; here it uses
+        # this machine's, as the other jobs do, rather than download every library again.
+        "UV_CACHE_DIR": run(tmp_path, str(BIN / "uv"), "cache", "dir").stdout.strip(),
         # CML adds safe.directory entries to the global git config: keep them in the test's.
         "GIT_CONFIG_GLOBAL": str(tmp_path / "gitconfig"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
     }  # fmt: skip
