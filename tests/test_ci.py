@@ -6,7 +6,6 @@ with `cml` absent: the report is written to a file and the command says it did n
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
