@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -33,9 +32,12 @@ def repo(tmp_path, monkeypatch):
     root = tmp_path / "repo"
     (root / "data").mkdir(parents=True)
     sh(root, "git", "init", "-q", "-b", "main")
-    sh(root, sys.executable, "-m", "dvc", "init", "-q")
-    remote = str(tmp_path / "remote")
-    sh(root, sys.executable, "-m", "dvc", "remote", "add", "-q", "-d", "storage", remote)
+    from dvc.repo import Repo  # in this process: a second DVC process would cost a second each
+
+    Repo.init(root).close()
+    remote = tmp_path / "remote"
+    config = f"[core]\n    remote = storage\n['remote \"storage\"']\n    url = {remote}\n"
+    (root / ".dvc" / "config").write_text(config, encoding="utf-8")
     (root / "dvc.yaml").write_text(DVC_YAML, encoding="utf-8")
     monkeypatch.chdir(root)
     committed.repository_at.cache_clear()
@@ -64,9 +66,13 @@ def test_nothing_is_there_before_the_stage_ran(repo):
 def test_a_recorded_output_is_read_and_a_lost_one_is_unreadable(repo):
     """The bytes come from the cache, then from the remote; with both gone, an Unreadable error
     names the output, the revision and the remote, never None."""
-    sh(repo, sys.executable, "-m", "dvc", "repro", "-q")
+    from dvc.repo import Repo
+
+    with Repo(str(repo)) as dvc:
+        dvc.reproduce()
     commit(repo, "Ran it")
-    sh(repo, sys.executable, "-m", "dvc", "push", "-q")
+    with Repo(str(repo)) as dvc:
+        dvc.push()
     assert committed.read(OUTPUT, "main") == b"made"
     shutil.rmtree(repo / ".dvc" / "cache")
     committed.repository_at.cache_clear()
