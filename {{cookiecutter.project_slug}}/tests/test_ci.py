@@ -325,6 +325,19 @@ def test_a_wrong_gate_setting_is_named(params_file):
         compare.gate_settings(params)
 
 
+def test_code_that_git_cannot_show_is_an_error_not_no_change(scratch, monkeypatch, tmp_path):
+    """The report's list of changed code and the champion's code refuse in one line, when git
+    cannot read the base: never "no change", never this branch's code in its place."""
+    from {{ cookiecutter.package_name }}.ci import changes
+
+    repo, _ = scratch
+    monkeypatch.chdir(repo)
+    with pytest.raises(UserError, match="the code changed since `gone` could not be listed"):
+        changes.changed_code("gone")
+    with pytest.raises(UserError, match="`gone`'s code \\(src/\\) could not be read from git"):
+        compare.base_code("gone", tmp_path / "base")
+
+
 def test_a_report_without_a_base_says_so(tmp_path, monkeypatch, params_file):
     """It says there is no champion, leaves out drift and the parameters diff, and says the model
     cannot be released, when the run has no earlier model and fails the floor."""
