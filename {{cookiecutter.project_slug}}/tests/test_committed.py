@@ -11,6 +11,9 @@ import pytest
 from {{ cookiecutter.package_name }}.core import committed
 from {{ cookiecutter.package_name }}.core.cli import UserError
 
+# DVC runs in this process here, and its own deprecation warnings are not this project's.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:dvc")
+
 OUTPUT = Path("data/out.txt")
 DVC_YAML = "stages:\n  make:\n    cmd: python -c \"open('data/out.txt', 'w').write('made')\"\n    outs:\n      - data/out.txt\n"
 
