@@ -469,7 +469,7 @@ def test_a_pull_request_runs_the_projects_checks_on_a_hosted_runner(world):
     assert result.returncode == 0, log[-6000:]
     assert result.job_result("test") == "succeeded"
     assert "cache: true" in log  # what the setup-uv stand-in was asked
-    summary = re.search(r"=+ (\d+ passed\b[^=\n]*?\d+ deselected[^=\n]*?) in [\d.]+s =+", log)  # -m "not slow"
+    summary = re.search(r"=+ (\d+ passed\b[^=\n]*?\d+ deselected[^=\n]*?) in [\d.]+s\b", log)  # -m "not slow"
     assert summary and "failed" not in summary.group(1), log[-4000:]
     assert "All checks passed!" in log  # ruff
     assert re.search(r"Contracts: \d+ kept, 0 broken\.", log)  # lint-imports
