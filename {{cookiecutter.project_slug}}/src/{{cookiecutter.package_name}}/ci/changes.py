@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import logging
 import subprocess
-import tempfile
 from pathlib import Path
 
+from ..core import committed
 from ..core.cli import UserError
 from ..core.dataset import row_groups
 from ..core.encoding import as_time
 from ..core.paths import CHECKS, RAW_DATA, SPLIT
-from .compare import base_copy
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +34,8 @@ def base_split(base: str) -> dict | None:
 
     One it records but that cannot be fetched is a UserError (core/committed.py).
     """
-    with tempfile.TemporaryDirectory() as scratch:
-        copy = Path(scratch) / SPLIT.name
-        return (
-            json.loads(copy.read_text(encoding="utf-8")) if base_copy(SPLIT, base, copy) else None
-        )
+    text = committed.read(SPLIT, base)
+    return None if text is None else json.loads(text)
 
 
 def rows_after(moment: str, time_column: str) -> int | None:

@@ -85,16 +85,6 @@ def gate_settings(params: dict) -> tuple[str, float, float]:
     return metric, float(floor), float(max_drop)
 
 
-def base_file(path: Path, revision: str) -> bytes | None:
-    """A DVC output as ``revision`` recorded it; None if it records none (core/committed.py)."""
-    return committed.read(path, revision)
-
-
-def base_copy(path: Path, revision: str, destination: Path) -> bool:
-    """Copy a DVC output as ``revision`` recorded it to ``destination``; False if it records none."""
-    return committed.copy(path, revision, destination)
-
-
 def base_code(base: str, folder: Path) -> Path | None:
     """The base's src/ copied into ``folder`` (git archive); None if it has no predict.py."""
     archive = subprocess.run(
@@ -137,11 +127,11 @@ def champion_metrics(base: str, threshold: float, notes: list[str]) -> dict[str,
     from ..evaluate import score
 
     try:
-        model_bytes = base_file(MODEL, base)
+        model_bytes = committed.read(MODEL, base)
         if model_bytes is None:
             notes.append(f"`{base}` has no model yet (its dvc.lock records none)")
             return None
-        encoding_bytes = base_file(ENCODING, base)
+        encoding_bytes = committed.read(ENCODING, base)
     except committed.Unreadable as error:
         raise UserError(
             f"`{base}`'s model cannot be scored: {error.path} as `{base}` recorded it could not "

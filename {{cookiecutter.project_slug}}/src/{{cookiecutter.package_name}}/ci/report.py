@@ -18,11 +18,12 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..core import committed
 from ..core import params as p
 from ..core.dataset import label_of
 from ..core.paths import EVALUATE_LIVE_DIR, RAW_DATA, SOURCE_STATE
 from . import changes, costs
-from .compare import Comparison, base_copy
+from .compare import Comparison
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -123,7 +124,7 @@ def drift_section(base: str | None, params: dict, folder: Path) -> list[str]:
     time_column = p.text(params, "prepare.time_column")
     with tempfile.TemporaryDirectory() as scratch:
         old = Path(scratch) / RAW_DATA.name
-        if not base_copy(RAW_DATA, base, old):
+        if not committed.copy(RAW_DATA, base, old):
             return [*lines, f"_`{base}` has no data yet (its dvc.lock records none)._"]
         notes: list[str] = []
         today = without_times(featured(sample_file(RAW_DATA), "today's", notes), time_column)

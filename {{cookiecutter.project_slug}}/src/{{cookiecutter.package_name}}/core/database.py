@@ -51,14 +51,19 @@ def safe_url(url: str) -> str:
         return url.partition("://")[0] + "://..."
 
 
+def dialect(url: str) -> str:
+    """The URL's database, without its driver: "postgresql" for postgresql+psycopg://..."""
+    return url.partition("://")[0].partition("+")[0].lower()
+
+
 def setting(url: str) -> str:
     """How the refusals of a missing library name the setting: "a sqlite:// source in ..."."""
-    return f"a {url.partition('://')[0].partition('+')[0].lower()}:// source in get_data.source"
+    return f"a {dialect(url)}:// source in get_data.source"
 
 
 def extra_for(url: str) -> str:
     """The extra of pyproject.toml that brings this URL's libraries: postgres or database."""
-    return "postgres" if url.partition("://")[0].partition("+")[0].lower() in POSTGRES else "database"
+    return "postgres" if dialect(url) in POSTGRES else "database"
 
 
 def parse(url: str, from_environment: bool) -> URL:
